@@ -1,0 +1,1 @@
+#include "pinrules_shims.h"

@@ -1,0 +1,408 @@
+/// Why a text is not JSON, and where: `unexpected end of input at byte 8`.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, without the position.
+    public var reason: String
+    /// Zero-based offset of the first byte that could not be accepted.
+    public var byteOffset: Int
+
+    public init(reason: String, byteOffset: Int) {
+        self.reason = reason
+        self.byteOffset = byteOffset
+    }
+
+    public var description: String { "\(reason) at byte \(byteOffset)" }
+}
+
+/// A strict RFC 8259 parser for one JSON text.
+///
+/// - Integers without fraction or exponent that fit in 64 bits become `.integer`; other numbers
+///   `.double` (an integer too large for 64 bits becomes the nearest double, as in JavaScript).
+/// - Strings must be valid UTF-8; a `\u` escape of a lone surrogate becomes U+FFFD.
+/// - Duplicate keys: the last one wins, in the position of the first (as `JSON.parse`).
+/// - A leading UTF-8 byte order mark and surrounding white space are ignored.
+/// - Nesting deeper than `maxDepth` is an error, so hostile input cannot exhaust the stack.
+public struct JSONParser: Sendable {
+    public static let defaultMaxDepth = 256
+
+    public var maxDepth: Int
+
+    public init(maxDepth: Int = JSONParser.defaultMaxDepth) {
+        self.maxDepth = maxDepth
+    }
+
+    public func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        var text = text
+        return try text.withUTF8 { buffer in parseCatching(UnsafeRawBufferPointer(buffer)) }.get()
+    }
+
+    public func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBytes { buffer in parseCatching(buffer) }.get()
+    }
+
+    public func parse(_ bytes: ArraySlice<UInt8>) throws(JSONParseError) -> JSONValue {
+        try bytes.withUnsafeBytes { buffer in parseCatching(buffer) }.get()
+    }
+
+    /// `withUnsafeBytes` rethrows untyped errors; a `Result` keeps the type.
+    private func parseCatching(_ buffer: UnsafeRawBufferPointer) -> Result<JSONValue, JSONParseError> {
+        Result { () throws(JSONParseError) in try parse(buffer) }
+    }
+
+    public func parse(_ buffer: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth)
+        return try reader.parseDocument()
+    }
+}
+
+private struct Reader {
+    let bytes: UnsafeRawBufferPointer
+    let maxDepth: Int
+    var position = 0
+    var depth = 0
+    /// Reused for strings with escapes.
+    var scratch: [UInt8] = []
+
+    init(buffer: UnsafeRawBufferPointer, maxDepth: Int) {
+        self.bytes = buffer
+        self.maxDepth = maxDepth
+    }
+
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        if position < bytes.count {
+            throw fail("unexpected \(describe(bytes[position])) after the JSON value")
+        }
+        return value
+    }
+
+    func fail(_ reason: String, at offset: Int? = nil) -> JSONParseError {
+        JSONParseError(reason: reason, byteOffset: offset ?? position)
+    }
+
+    func describe(_ byte: UInt8) -> String {
+        if byte >= 0x20 && byte < 0x7F { return "character '\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x" + String(byte, radix: 16, uppercase: true)
+    }
+
+    func unexpected() -> JSONParseError {
+        position < bytes.count ? fail("unexpected \(describe(bytes[position]))") : fail("unexpected end of input")
+    }
+
+    mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        guard position < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        default: throw unexpected()
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        let start = literal.utf8Start
+        for offset in 0..<count {
+            guard position + offset < bytes.count else {
+                throw fail("unexpected end of input", at: position + offset)
+            }
+            guard bytes[position + offset] == start[offset] else {
+                throw fail("invalid literal", at: position)
+            }
+        }
+        position += count
+    }
+
+    mutating func enter() throws(JSONParseError) {
+        depth += 1
+        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth)") }
+    }
+
+    mutating func parseObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        position += 1
+        var elements: [JSONObject.Element] = []
+        var seen: [String: Int]? = nil
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return .object(JSONObject())
+        }
+        while true {
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            guard bytes[position] == UInt8(ascii: "\"") else {
+                throw position < bytes.count ? fail("expected a string key, found \(describe(bytes[position]))") : unexpected()
+            }
+            let key = try parseString()
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
+            }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue()
+            insert(key, value, into: &elements, index: &seen)
+            skipWhitespace()
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                position += 1
+                depth -= 1
+                return .object(JSONObject(uniqueElements: elements))
+            default:
+                throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
+            }
+        }
+    }
+
+    /// Duplicate keys replace in place. Small objects look back linearly; large ones keep an index.
+    func insert(_ key: String, _ value: JSONValue, into elements: inout [JSONObject.Element], index: inout [String: Int]?) {
+        if index == nil && elements.count >= 16 {
+            var built: [String: Int] = [:]
+            for (offset, element) in elements.enumerated() { built[element.key] = offset }
+            index = built
+        }
+        if index != nil {
+            if let existing = index?[key] {
+                elements[existing].value = value
+            } else {
+                index?[key] = elements.count
+                elements.append((key, value))
+            }
+            return
+        }
+        if let existing = elements.firstIndex(where: { $0.key == key }) {
+            elements[existing].value = value
+        } else {
+            elements.append((key, value))
+        }
+    }
+
+    mutating func parseArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        position += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return .array(elements)
+        }
+        while true {
+            elements.append(try parseValue())
+            skipWhitespace()
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "]"):
+                position += 1
+                depth -= 1
+                return .array(elements)
+            default:
+                throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
+            }
+        }
+    }
+
+    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+        let start = position
+        var isInteger = true
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count else { throw fail("unexpected end of input") }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else if isDigit(bytes[position]) {
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        } else {
+            throw fail("expected a digit in a number")
+        }
+        if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else {
+                throw position < bytes.count ? fail("expected a digit after '.'") : fail("unexpected end of input")
+            }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+            isInteger = false
+            position += 1
+            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+                position += 1
+            }
+            guard position < bytes.count, isDigit(bytes[position]) else {
+                throw position < bytes.count ? fail("expected a digit in an exponent") : fail("unexpected end of input")
+            }
+            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+        }
+        if isInteger, let value = parseInt64(start, position) { return .integer(value) }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        guard let value = Double(text), value.isFinite else {
+            throw fail("number out of range", at: start)
+        }
+        return .double(value)
+    }
+
+    func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// Exact 64-bit integer, or nil on overflow.
+    func parseInt64(_ start: Int, _ end: Int) -> Int64? {
+        var index = start
+        let negative = bytes[index] == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var magnitude: UInt64 = 0
+        while index < end {
+            let digit = UInt64(bytes[index] &- UInt8(ascii: "0"))
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(digit)
+            if overflow1 || overflow2 { return nil }
+            magnitude = sum
+            index += 1
+        }
+        if negative {
+            if magnitude <= UInt64(Int64.max) { return -Int64(magnitude) }
+            if magnitude == UInt64(Int64.max) + 1 { return Int64.min }
+            return nil
+        }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        position += 1  // opening quote
+        let start = position
+        // Fast path: no escapes.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
+        }
+        guard position < bytes.count else { throw fail("unterminated string", at: start - 1) }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                position += 1
+                return String(decoding: scratch, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try parseEscape()
+            case 0..<0x20:
+                throw fail("unescaped control character in a string")
+            case 0x80...:
+                let sequenceStart = position
+                try skipUTF8Sequence()
+                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[sequenceStart..<position]))
+            default:
+                scratch.append(byte)
+                position += 1
+            }
+        }
+        throw fail("unterminated string", at: start - 1)
+    }
+
+    mutating func parseEscape() throws(JSONParseError) {
+        position += 1
+        guard position < bytes.count else { throw fail("unterminated string") }
+        let byte = bytes[position]
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): scratch.append(0x22)
+        case UInt8(ascii: "\\"): scratch.append(0x5C)
+        case UInt8(ascii: "/"): scratch.append(0x2F)
+        case UInt8(ascii: "b"): scratch.append(0x08)
+        case UInt8(ascii: "f"): scratch.append(0x0C)
+        case UInt8(ascii: "n"): scratch.append(0x0A)
+        case UInt8(ascii: "r"): scratch.append(0x0D)
+        case UInt8(ascii: "t"): scratch.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try parseHex4()
+            if (0xD800..<0xDC00).contains(scalar),
+               position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+            {
+                let save = position
+                position += 2
+                let low = try parseHex4()
+                if (0xDC00..<0xE000).contains(low) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    position = save  // not a pair: the high half alone is replaced
+                }
+            }
+            let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+            scratch.append(contentsOf: String(character).utf8)
+        default:
+            throw fail("invalid escape '\\\(Character(Unicode.Scalar(byte)))'", at: position - 2)
+        }
+    }
+
+    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+        guard position + 4 <= bytes.count else { throw fail("unexpected end of input in a \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt32
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(byte - UInt8(ascii: "A") + 10)
+            default: throw fail("invalid hex digit in a \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    /// Accepts one well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+    mutating func skipUTF8Sequence() throws(JSONParseError) {
+        let lead = bytes[position]
+        let length: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lower = 0xA0
+        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+        case 0xED: length = 3; upper = 0x9F
+        case 0xF0: length = 4; lower = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; upper = 0x8F
+        default: throw fail("invalid UTF-8")
+        }
+        guard position + length <= bytes.count else { throw fail("invalid UTF-8") }
+        let second = bytes[position + 1]
+        guard second >= lower && second <= upper else { throw fail("invalid UTF-8") }
+        for offset in 2..<max(2, length) where bytes[position + offset] & 0xC0 != 0x80 {
+            throw fail("invalid UTF-8")
+        }
+        position += length
+    }
+}

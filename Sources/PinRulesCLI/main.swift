@@ -1,0 +1,1 @@
+print("pinrules: not built yet")
