@@ -1,1 +1,0 @@
-#include "pinrules_shims.h"
