@@ -1,0 +1,365 @@
+public import PinJSON
+
+/// Turns RudderStack messages into `pintrk` calls the way RudderStack's Pinterest Tag destination
+/// (web device mode) does, and does better where RudderStack throws and loses the event.
+public struct PinterestMapper: Sendable {
+    public let config: DestinationConfig
+    /// Trimmed `from` → distinct `to` values in row order, built once.
+    let userMapping: [String: [String]]
+
+    /// RudderStack's built-in eCommerce names, compared with the lowercased event name.
+    public static let builtInEventMap: [String: String] = [
+        "order completed": "Checkout",
+        "product added": "AddToCart",
+        "products searched": "Search",
+        "product list filtered": "Search",
+    ]
+
+    public init(config: DestinationConfig) {
+        self.config = config
+        var mapping: [String: [String]] = [:]
+        for row in config.eventsMapping {
+            // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
+            // "" and can never match a non-empty event name, so skipping it too is equivalent.
+            guard !row.from.isEmpty else { continue }
+            let key = row.from.trimmingJavaScriptWhitespace()
+            var names = mapping[key] ?? []
+            if !names.contains(row.to) { names.append(row.to) }
+            mapping[key] = names
+        }
+        self.userMapping = mapping
+    }
+
+    // MARK: init
+
+    /// The calls that load the tag: `["load", tagId]` (with `{"em": email}` when enhanced match is
+    /// on and `traits.email` is truthy), then `["page"]`. `traits` are the user traits stored
+    /// from earlier identify calls.
+    public func initCalls(traits: JSONValue?) throws(ConfigError) -> [PintrkCall] {
+        guard let tagId = config.tagId else {
+            throw ConfigError(path: "tagId", message: "required to load the tag; set it in the destination config")
+        }
+        if config.enhancedMatch, let email = traits?["email"], email.isTruthy {
+            return [.load(tagId: tagId, options: ["em": email]), .page()]
+        }
+        return [.load(tagId: tagId), .page()]
+    }
+
+    /// The loader snippet: Pinterest's queueing stub, then the `initCalls` as JavaScript.
+    public func initSnippet(traits: JSONValue?) throws(ConfigError) -> String {
+        PintrkRenderer.loaderSnippet(try initCalls(traits: traits))
+    }
+
+    // MARK: messages
+
+    /// Maps one message. Never throws: anything the message holds ends in a result.
+    public func map(_ event: JSONValue) -> MappingResult {
+        map(RudderMessage(event))
+    }
+
+    /// Maps one message. Never throws: anything the message holds ends in a result.
+    public func map(_ message: RudderMessage) -> MappingResult {
+        guard case .object = message.json else {
+            return .failed(message: "a message must be a JSON object, found \(message.json.typeDescription)",
+                           event: message.json, warnings: [])
+        }
+        guard let typeValue = message.json["type"], !typeValue.isNull else {
+            return .unsupported(reason: "the message has no 'type'")
+        }
+        guard case .string(let type) = typeValue else {
+            return .unsupported(reason: "message type must be a string, found \(typeValue.typeDescription)")
+        }
+        // The SDK always sends lowercase types; other spellings are accepted rather than lost.
+        switch type.lowercased() {
+        case "track": return mapTrack(message)
+        case "page": return mapPage(message)
+        case "identify": return mapIdentify(message)
+        default: return .unsupported(reason: "message type \(quoted(type)) is not supported by the Pinterest Tag destination")
+        }
+    }
+
+    // MARK: track
+
+    func mapTrack(_ message: RudderMessage) -> MappingResult {
+        var warnings: [String] = []
+        guard let eventValue = message.event, eventValue.isTruthy else {
+            let reason = message.event == nil || message.event == .null
+                ? "the track message has no event name"
+                : "the track message has an empty event name (\(message.event?.typeDescription ?? ""))"
+            return .nothingToSend(reason: reason, warnings: [])
+        }
+        guard case .string(let eventName) = eventValue else {
+            return .failed(message: "event must be a string, found \(eventValue.typeDescription)",
+                           event: message.json, warnings: [])
+        }
+        let properties = readProperties(message, warnings: &warnings)
+        let names = resolveEventNames(eventName, warnings: &warnings)
+        var data: JSONObject
+        switch trackData(properties, warnings: &warnings) {
+        case .success(let built): data = built
+        case .failure(let failure): return .failed(message: failure.message, event: message.json, warnings: warnings)
+        }
+        applyCustomProperties(to: &data, from: properties)
+        applyEventId(to: &data, message: message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        var calls: [PintrkCall] = []
+        calls.reserveCapacity(names.count * 2)
+        for name in names {
+            calls.append(.set(ldp))
+            calls.append(.track(name, data))
+        }
+        return .calls(calls, warnings: warnings)
+    }
+
+    /// The Pinterest event names for a track event name: the user mapping, the built-in
+    /// eCommerce map, `Custom` when `sendAsCustomEvent` is on, or the name itself.
+    public func resolveEventNames(_ eventName: String) -> [String] {
+        var warnings: [String] = []
+        return resolveEventNames(eventName, warnings: &warnings)
+    }
+
+    func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
+        if let mapped = userMapping[eventName], !mapped.isEmpty {
+            if mapped.contains("") {
+                warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
+            }
+            return mapped
+        }
+        if let builtIn = Self.builtInEventMap[eventName.lowercased()] { return [builtIn] }
+        if config.sendAsCustomEvent { return ["Custom"] }
+        warnings.append("\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)")
+        return [eventName]
+    }
+
+    struct Failure: Error { var message: String }
+
+    /// `properties` as an object; absent or null is empty, anything else is empty with a warning.
+    func readProperties(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
+        guard let value = message.json["properties"], !value.isNull else { return JSONObject() }
+        guard case .object(let object) = value else {
+            warnings.append("properties is \(value.typeDescription), not an object: ignored")
+            return JSONObject()
+        }
+        return object
+    }
+
+    /// Keys Pinterest accepts that RudderStack copies from `properties` unchanged.
+    public static let allowedPropertyKeys: Set<String> = [
+        "value", "order_quantity", "currency", "order_id", "product_name", "product_id", "product_category",
+        "product_variant", "product_variant_id", "product_price", "product_quantity", "product_brand",
+        "promo_code", "property", "video_title", "lead_type", "coupon",
+    ]
+
+    /// Product fields → line item keys, after `product_id` (which falls back to `sku`), in the
+    /// order RudderStack's worked example lists them.
+    static let lineItemFields: [(source: String, key: String)] = [
+        ("name", "product_name"), ("price", "product_price"), ("quantity", "product_quantity"),
+        ("category", "product_category"), ("brand", "product_brand"), ("variant", "product_variant"),
+    ]
+
+    /// DATA before custom properties and `event_id`: value, allow-listed properties,
+    /// search_query, line_items.
+    func trackData(_ properties: JSONObject, warnings: inout [String]) -> Result<JSONObject, Failure> {
+        var data = JSONObject()
+        // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in place.
+        if let revenue = properties["revenue"], revenue.isTruthy { data.appendUnique("value", revenue) }
+        for (key, value) in properties.elements where Self.allowedPropertyKeys.contains(key) {
+            data[key] = value
+        }
+        if let query = properties["query"], !query.isNull { data["search_query"] = query }
+
+        var items: [JSONValue] = []
+        let products = properties["products"]
+        switch products {
+        case .array(let entries)?:
+            items.reserveCapacity(entries.count)
+            for (index, entry) in entries.enumerated() {
+                guard case .object(let product) = entry else {
+                    warnings.append("properties.products[\(index)] is \(entry.typeDescription), not a product object: skipped")
+                    continue
+                }
+                items.append(.object(lineItem(product)))
+            }
+        case .object(let product)?:
+            warnings.append("properties.products is an object, not an array: sent as one line item")
+            items = [.object(lineItem(product))]
+        case let value? where value.isTruthy:
+            return .failure(Failure(message: "properties.products must be an array of product objects, found \(value.typeDescription)"))
+        default:
+            if let value = products, !value.isNull, value != .bool(false) {
+                warnings.append("properties.products is \(value.typeDescription): treated as absent, as RudderStack does")
+            }
+            items = [.object(lineItem(properties))]
+        }
+        data["line_items"] = .array(items)
+        return .success(data)
+    }
+
+    /// One line item; falsy source values leave their key out.
+    func lineItem(_ product: JSONObject) -> JSONObject {
+        var item = JSONObject()
+        item.reserveCapacity(7)
+        if let id = product["product_id"], id.isTruthy {
+            item.appendUnique("product_id", id)
+        } else if let sku = product["sku"], sku.isTruthy {
+            item.appendUnique("product_id", sku)
+        }
+        for field in Self.lineItemFields {
+            if let value = product[field.source], value.isTruthy { item.appendUnique(field.key, value) }
+        }
+        return item
+    }
+
+    // MARK: custom properties and event_id
+
+    /// Section 5: configured dot paths of the flattened `properties`, as JavaScript strings.
+    func applyCustomProperties(to data: inout JSONObject, from properties: JSONObject) {
+        guard !config.customProperties.isEmpty, !properties.isEmpty else { return }
+        let flat = Self.flatten(properties)
+        var added = false
+        for path in config.customProperties {
+            guard let value = flat[path], !value.isNull else { continue }
+            data[path] = .string(value.javaScriptString)
+            added = true
+        }
+        if added { data = Self.inJavaScriptKeyOrder(data) }
+    }
+
+    /// RudderStack's `flattenJsonPayload`: leaves by dot path, array elements by index, empty
+    /// objects and arrays as leaves; a later path that collides replaces the earlier one.
+    static func flatten(_ properties: JSONObject) -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        func visit(_ value: JSONValue, _ prefix: String) {
+            // JavaScript tests the prefix for truthiness, so an empty key adds no segment.
+            func join(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
+            switch value {
+            case .object(let object):
+                if object.isEmpty { result[prefix] = value }
+                for (key, member) in object.elements { visit(member, join(key)) }
+            case .array(let elements):
+                if elements.isEmpty { result[prefix] = value }
+                for (index, element) in elements.enumerated() { visit(element, join(String(index))) }
+            default:
+                result[prefix] = value
+            }
+        }
+        visit(.object(properties), "")
+        return result
+    }
+
+    /// JavaScript objects list integer-like keys (array indexes) first, ascending; only a custom
+    /// property can add one, so this runs only then.
+    static func inJavaScriptKeyOrder(_ object: JSONObject) -> JSONObject {
+        func arrayIndex(_ key: String) -> UInt32? {
+            guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
+            return number
+        }
+        let indexed = object.elements.compactMap { element in arrayIndex(element.key).map { ($0, element) } }
+        guard !indexed.isEmpty else { return object }
+        var ordered = JSONObject()
+        for (_, element) in indexed.sorted(by: { $0.0 < $1.0 }) { ordered.appendUnique(element.key, element.value) }
+        for element in object.elements where arrayIndex(element.key) == nil {
+            ordered.appendUnique(element.key, element.value)
+        }
+        return ordered
+    }
+
+    /// The value at `deduplicationKey` when present and not null (`0` and `""` count), else
+    /// `messageId`.
+    public func eventId(for message: RudderMessage) -> JSONValue? {
+        if let key = config.deduplicationKey, let value = message.value(atPath: key), !value.isNull {
+            return value
+        }
+        if let messageId = message.messageId, !messageId.isNull { return messageId }
+        return nil
+    }
+
+    /// Sets `event_id` last; a custom property of that name keeps its position but not its value.
+    func applyEventId(to data: inout JSONObject, message: RudderMessage, warnings: inout [String]) {
+        if let id = eventId(for: message) {
+            data["event_id"] = id
+        } else {
+            data.removeValue(forKey: "event_id")
+            warnings.append("no event_id: the message has no messageId"
+                + (config.deduplicationKey.map { " and nothing at \(quoted($0))" } ?? ""))
+        }
+    }
+
+    // MARK: limited data processing
+
+    /// The `set` values sent before every track and page call.
+    public func limitedDataProcessing(for message: RudderMessage) -> JSONObject {
+        var warnings: [String] = []
+        return limitedDataProcessing(message, warnings: &warnings)
+    }
+
+    func limitedDataProcessing(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
+        let traits = message.contextTraits
+        let optOut = firstTruthy([traits?["optOutType"], message.properties?["optOutType"]]) ?? .string("")
+        guard optOut.isTruthy else { return ["opt_out_type": optOut, "st": "", "country": ""] }
+        let address = traits?["address"]
+        let state = firstTruthy([traits?["state"], traits?["State"], address?["state"], address?["State"]])
+        let country = firstTruthy([traits?["country"], traits?["Country"], address?["country"], address?["Country"]])
+        return [
+            "opt_out_type": optOut,
+            "st": .string(hashed(state, field: "state", warnings: &warnings)),
+            "country": .string(hashed(country, field: "country", warnings: &warnings)),
+        ]
+    }
+
+    private func firstTruthy(_ candidates: [JSONValue?]) -> JSONValue? {
+        for case let value? in candidates where value.isTruthy { return value }
+        return nil
+    }
+
+    /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
+    private func hashed(_ value: JSONValue?, field: String, warnings: inout [String]) -> String {
+        guard let value else { return SHA256Hex.digest("") }
+        guard case .string(let text) = value else {
+            warnings.append("context.traits \(field) is \(value.typeDescription), not a string: hashed as \(quoted(value.javaScriptString))")
+            return SHA256Hex.digest(value.javaScriptString)
+        }
+        return SHA256Hex.digest(text)
+    }
+
+    // MARK: page
+
+    func mapPage(_ message: RudderMessage) -> MappingResult {
+        var warnings: [String] = []
+        var data = JSONObject()
+        if let name = message.name, name.isTruthy {
+            data.appendUnique("name", name)
+        } else {
+            data.appendUnique("name", "")
+        }
+        var event = "PageVisit"
+        if let category = message.category, category.isTruthy {
+            data.appendUnique("category", category)
+            event = "ViewCategory"
+        }
+        // The user's document wins over RudderStack's code: configured custom properties go too.
+        applyCustomProperties(to: &data, from: readProperties(message, warnings: &warnings))
+        applyEventId(to: &data, message: message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        return .calls([.set(ldp), .track(event, data)], warnings: warnings)
+    }
+
+    // MARK: identify
+
+    func mapIdentify(_ message: RudderMessage) -> MappingResult {
+        var warnings: [String] = []
+        guard let email = message.contextTraits?["email"], email.isTruthy else {
+            var reason = "identify has no email in context.traits.email, so there is nothing to set"
+            if let topLevel = message.json["traits"]?["email"], topLevel.isTruthy {
+                reason += " (traits.email is ignored, as in RudderStack)"
+            }
+            return .nothingToSend(reason: reason, warnings: [])
+        }
+        if email.stringValue == nil {
+            warnings.append("context.traits.email is \(email.typeDescription), not a string: sent as it is")
+        }
+        var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
+        applyEventId(to: &data, message: message, warnings: &warnings)
+        return .calls([.set(data)], warnings: warnings)
+    }
+}
