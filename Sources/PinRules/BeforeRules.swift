@@ -1,0 +1,56 @@
+import LuaSandbox
+import PinJSON
+
+extension MappingSession {
+    /// Runs every rule's `before` hook in order. Returns the event to map, or nil when the
+    /// outcome is final (dropped or error). Each rule's changes apply only if its hook completes.
+    func runBeforeRules(_ original: JSONValue, into outcome: inout Outcome) -> JSONValue? {
+        var event = original
+        for rule in rules where rule.hasBefore {
+            let values: [JSONValue]
+            do {
+                let result = try sandbox.call(prelude, field: "before", arguments: [.json(.integer(Int64(rule.index))), .json(event)])
+                values = result.values
+                outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
+            } catch {
+                if apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome) == .finish { return nil }
+                continue
+            }
+            appendLogs(values.count > 2 ? values[2] : nil, rule: rule, to: &outcome)
+            let verdict = values.first?.stringValue ?? "invalid"
+            let payload = values.count > 1 ? values[1] : .null
+            switch verdict {
+            case "continue", "replace":
+                guard case .object = payload else {
+                    let contract = Outcome.Failure(kind: "contract", message: "before returned an event that is not an object (\(Self.typeName(payload)))", rule: rule.name)
+                    if apply(contract, rule: rule, original: original, to: &outcome) == .finish { return nil }
+                    continue
+                }
+                let changed = payload.ordered(like: event)
+                traceRename(from: event, to: changed, rule: rule, into: &outcome)
+                event = changed
+            case "drop":
+                outcome.status = .dropped
+                let reason = payload.stringValue ?? ""
+                outcome.reason = reason.isEmpty ? "dropped by \(rule.name)" : reason
+                outcome.rule = rule.name
+                outcome.trace.append("\(rule.name): dropped the event (\(outcome.reason ?? ""))")
+                return nil
+            default:
+                let contract = Outcome.Failure(kind: "contract", message: payload.stringValue ?? "before returned an unexpected value", rule: rule.name)
+                if apply(contract, rule: rule, original: original, to: &outcome) == .finish { return nil }
+            }
+        }
+        return event
+    }
+
+    private func traceRename(from old: JSONValue, to new: JSONValue, rule: LoadedRule, into outcome: inout Outcome) {
+        let before = old["event"], after = new["event"]
+        guard before != after else { return }
+        let describe: (JSONValue?) -> String = { value in
+            guard let value else { return "(none)" }
+            return JSONWriter.string(value)
+        }
+        outcome.trace.append("\(rule.name): renamed event \(describe(before)) → \(describe(after))")
+    }
+}

@@ -1,0 +1,172 @@
+import LuaSandbox
+public import PinJSON
+import PinterestTag
+
+/// One loaded rule, as the session runs it.
+struct LoadedRule {
+    enum ErrorPolicy: String {
+        case deadLetter = "dead-letter"
+        case pass
+        case drop
+    }
+
+    /// Index in the prelude's rule list.
+    let index: Int
+    /// The rule's name (its `name` field, else the file name): outcomes name rules by it.
+    let name: String
+    /// The chunk name its errors carry (the path).
+    let chunkName: String
+    let onError: ErrorPolicy
+    let hasBefore: Bool
+    let hasAfter: Bool
+}
+
+/// The pipeline for one thread: bytes → JSON value → event → before-rules → mapping → calls →
+/// after-rules → outcome. Owns a Lua sandbox with every rule loaded; not `Sendable`: one thread
+/// at a time (make one session per thread from the shared `PinRulesEngine`).
+public final class MappingSession {
+    let sandbox: LuaSandbox
+    let prelude: LuaReference
+    let rules: [LoadedRule]
+    let mapper: PinterestMapper
+    let parser = JSONParser()
+    /// Remarks made while loading the rules.
+    public let loadWarnings: [String]
+
+    init(rules sources: [RuleSource], configJSON: JSONValue, options: EngineOptions, mapper: PinterestMapper) throws(EngineError) {
+        self.mapper = mapper
+        let configuration = SandboxConfiguration(
+            limits: options.limits, hookInterval: options.hookInterval,
+            randomSeed: options.randomSeed, fixedTime: options.timestamp)
+        do {
+            sandbox = try LuaSandbox(configuration: configuration)
+            prelude = try sandbox.loadTrusted(RulePrelude.source, chunkName: RulePrelude.chunkName)
+        } catch {
+            throw .sandbox(error.description)
+        }
+        var loaded: [LoadedRule] = []
+        var warnings: [String] = []
+        for source in sources {
+            let module: LuaReference
+            do {
+                module = try sandbox.load(source.source, chunkName: source.path)
+            } catch {
+                throw Self.loadError(error, path: source.path)
+            }
+            let registration: [JSONValue]
+            do {
+                registration = try sandbox.call(prelude, field: "register", arguments: [
+                    .reference(module), .json(.string(source.fileName)), .json(configJSON), .json(.integer(options.timestamp)),
+                ]).values
+            } catch {
+                throw Self.loadError(error, path: source.path)
+            }
+            guard registration.count >= 2, case .integer(let index) = registration[0],
+                  case .object(let info) = registration[1] else {
+                let message = registration.count >= 2 ? registration[1].stringValue : nil
+                throw .ruleLoad(path: source.path, line: nil, message: message ?? "not a valid rule")
+            }
+            let name = info["name"]?.stringValue ?? source.fileName
+            for case .string(let key) in info["unknown"]?.arrayValue ?? [] {
+                warnings.append("\(source.path): unknown field '\(key)' in the rule table (a rule has name, on_error, before and after)")
+            }
+            loaded.append(LoadedRule(
+                index: Int(index), name: name, chunkName: source.path,
+                onError: LoadedRule.ErrorPolicy(rawValue: info["on_error"]?.stringValue ?? "") ?? .deadLetter,
+                hasBefore: info["has_before"]?.boolValue ?? false,
+                hasAfter: info["has_after"]?.boolValue ?? false))
+        }
+        rules = loaded
+        loadWarnings = warnings
+    }
+
+    private static func loadError(_ error: SandboxError, path: String) -> EngineError {
+        switch error {
+        case .syntax(_, let line, let column, let message):
+            return .ruleSyntax(path: path, line: line, column: column, message: message)
+        case .runtime(let message, _, let line, _):
+            return .ruleLoad(path: path, line: line, message: message)
+        default:
+            return .ruleLoad(path: path, line: nil, message: error.description)
+        }
+    }
+
+    /// Maps one NDJSON line (without its newline). Never throws: a line that is not a JSON
+    /// object is an `invalid` outcome carrying the raw line.
+    public func map(line bytes: UnsafeRawBufferPointer, lineNumber: Int? = nil) -> Outcome {
+        var content = bytes
+        if let last = content.last, last == UInt8(ascii: "\r") {
+            content = UnsafeRawBufferPointer(rebasing: content.dropLast())
+        }
+        let event: JSONValue
+        do {
+            event = try parser.parse(content)
+        } catch {
+            return invalid(raw: content, message: error.description, line: lineNumber)
+        }
+        guard case .object = event else {
+            return invalid(raw: content, message: "expected a JSON object, found \(Self.typeName(event))", line: lineNumber)
+        }
+        return map(event: event, line: lineNumber)
+    }
+
+    /// Maps one NDJSON line given as bytes.
+    public func map(line bytes: [UInt8], lineNumber: Int? = nil) -> Outcome {
+        bytes.withUnsafeBytes { map(line: $0, lineNumber: lineNumber) }
+    }
+
+    /// Maps one event. Never throws: every failure is an outcome.
+    public func map(event original: JSONValue, line: Int? = nil) -> Outcome {
+        var outcome = Outcome(line: line, messageId: original["messageId"], status: .sent)
+        guard case .object = original else {
+            outcome.status = .invalid
+            outcome.failure = .init(kind: "input", message: "expected a JSON object, found \(Self.typeName(original))")
+            outcome.raw = JSONWriter.string(original)
+            return outcome
+        }
+        guard let event = runBeforeRules(original, into: &outcome) else { return outcome }
+        let calls: [PintrkCall]
+        switch mapper.map(event) {
+        case .calls(let mapped, let warnings):
+            outcome.warnings += warnings
+            calls = mapped
+        case .nothingToSend(let reason, let warnings):
+            outcome.warnings += warnings
+            outcome.status = .dropped
+            outcome.reason = reason
+            return outcome
+        case .unsupported(let reason):
+            outcome.status = .skipped
+            outcome.reason = reason
+            return outcome
+        case .failed(let message, _, let warnings):
+            outcome.warnings += warnings
+            outcome.status = .error
+            outcome.failure = .init(kind: "mapping", message: message)
+            outcome.event = original
+            return outcome
+        }
+        guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return outcome }
+        outcome.calls = finalCalls
+        return outcome
+    }
+
+    private func invalid(raw: UnsafeRawBufferPointer, message: String, line: Int?) -> Outcome {
+        Outcome(line: line, status: .invalid, failure: .init(kind: "input", message: message),
+                raw: String(decoding: raw, as: UTF8.self))
+    }
+
+    static func typeName(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .integer, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+@available(*, unavailable)
+extension MappingSession: Sendable {}

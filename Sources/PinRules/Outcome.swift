@@ -1,0 +1,107 @@
+public import PinJSON
+public import PinterestTag
+
+/// What happened to one input line: exactly one per line, whatever the line held.
+public struct Outcome: Sendable, Equatable {
+    public enum Status: String, Sendable, Equatable, CaseIterable {
+        /// The calls in `calls` are to be made.
+        case sent
+        /// A rule dropped the event, or the event has nothing to send (`reason`).
+        case dropped
+        /// The message type is not one this destination handles (`reason`).
+        case skipped
+        /// A rule or the mapping failed; `error` says why and `event` keeps the original event.
+        case error
+        /// The line is not a JSON object; `raw` keeps it.
+        case invalid
+    }
+
+    /// Why an event ended in `error` (or a line in `invalid`).
+    public struct Failure: Error, Sendable, Equatable {
+        /// `runtime`, `limit`, `forbidden`, `bad_return`, `contract` (a hook returned something
+        /// the contract does not allow), `mapping`, `input`.
+        public var kind: String
+        public var message: String
+        /// The rule's name, when a rule failed.
+        public var rule: String?
+        /// The line in the rule file, when known.
+        public var line: Int?
+        /// For `limit`: `memory`, `instructions` or `deadline`.
+        public var limit: String?
+
+        public init(kind: String, message: String, rule: String? = nil, line: Int? = nil, limit: String? = nil) {
+            self.kind = kind
+            self.message = message
+            self.rule = rule
+            self.line = line
+            self.limit = limit
+        }
+    }
+
+    /// 1-based input line number, when the event came from a stream.
+    public var line: Int?
+    /// The event's `messageId` as it came in.
+    public var messageId: JSONValue?
+    public var status: Status
+    public var calls: [PintrkCall]
+    public var reason: String?
+    /// The rule that dropped the event.
+    public var rule: String?
+    public var failure: Failure?
+    /// The original event, for `error` outcomes.
+    public var event: JSONValue?
+    /// The raw line, for `invalid` outcomes (invalid UTF-8 repaired with U+FFFD).
+    public var raw: String?
+    public var warnings: [String]
+    /// What rules wrote with `ctx.log`, each prefixed with the rule's name.
+    public var logs: [String]
+    /// What each rule did to the event, in order (`newsletter_as_lead.lua: renamed event
+    /// "Newsletter Subscribed" → "Lead Generated"`). Not part of the output line; the test
+    /// runner and `--verbose` show it.
+    public var trace: [String]
+
+    public init(
+        line: Int? = nil, messageId: JSONValue? = nil, status: Status, calls: [PintrkCall] = [],
+        reason: String? = nil, rule: String? = nil, failure: Failure? = nil, event: JSONValue? = nil,
+        raw: String? = nil, warnings: [String] = [], logs: [String] = [], trace: [String] = []
+    ) {
+        self.line = line
+        self.messageId = messageId
+        self.status = status
+        self.calls = calls
+        self.reason = reason
+        self.rule = rule
+        self.failure = failure
+        self.event = event
+        self.raw = raw
+        self.warnings = warnings
+        self.logs = logs
+        self.trace = trace
+    }
+
+    /// The output line's JSON object, keys in a fixed order:
+    /// `line, messageId, status, pintrk | reason, rule | error, event | raw, warnings, logs`.
+    public var json: JSONValue {
+        var object = JSONObject()
+        if let line { object.appendUnique("line", .integer(Int64(line))) }
+        if let messageId { object.appendUnique("messageId", messageId) }
+        object.appendUnique("status", .string(status.rawValue))
+        if status == .sent { object.appendUnique("pintrk", .array(calls.map(\.jsonArray))) }
+        if let reason { object.appendUnique("reason", .string(reason)) }
+        if let rule { object.appendUnique("rule", .string(rule)) }
+        if let failure {
+            var error = JSONObject()
+            error.appendUnique("kind", .string(failure.kind))
+            error.appendUnique("message", .string(failure.message))
+            if let rule = failure.rule { error.appendUnique("rule", .string(rule)) }
+            if let line = failure.line { error.appendUnique("line", .integer(Int64(line))) }
+            if let limit = failure.limit { error.appendUnique("limit", .string(limit)) }
+            object.appendUnique("error", .object(error))
+        }
+        if let event { object.appendUnique("event", event) }
+        if let raw { object.appendUnique("raw", .string(raw)) }
+        if !warnings.isEmpty { object.appendUnique("warnings", .array(warnings.map { .string($0) })) }
+        if !logs.isEmpty { object.appendUnique("logs", .array(logs.map { .string($0) })) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,56 @@
+import LuaSandbox
+import PinJSON
+
+/// What a failing hook call means for the event, per the rule's `on_error`.
+enum RuleFailureEffect {
+    /// `pass`: carry on as if the rule had not run for this event.
+    case skipRule
+    /// `dead-letter` or `drop`: the outcome is final.
+    case finish
+}
+
+extension MappingSession {
+    /// Describes a failed hook call as an outcome failure.
+    func failure(_ error: SandboxError, rule: LoadedRule) -> Outcome.Failure {
+        switch error {
+        case .runtime(let message, let chunk, let line, _):
+            return .init(kind: "runtime", message: message, rule: rule.name, line: chunk == rule.chunkName ? line : nil)
+        case .limit(let kind):
+            return .init(kind: "limit", message: error.description, rule: rule.name, limit: kind.rawValue)
+        case .forbidden:
+            return .init(kind: "forbidden", message: error.description, rule: rule.name)
+        case .badReturn:
+            return .init(kind: "bad_return", message: error.description, rule: rule.name)
+        case .badArgument(let reason):
+            return .init(kind: "input", message: "the event cannot be handed to rules: \(reason)", rule: rule.name)
+        case .syntax(_, let line, _, let message):
+            return .init(kind: "syntax", message: message, rule: rule.name, line: line)
+        case .host(let message):
+            return .init(kind: "internal", message: message, rule: rule.name)
+        }
+    }
+
+    /// Applies the rule's `on_error` to a failure: fills the outcome when the event ends here.
+    func apply(_ failure: Outcome.Failure, rule: LoadedRule, original: JSONValue, to outcome: inout Outcome) -> RuleFailureEffect {
+        switch rule.onError {
+        case .pass:
+            outcome.warnings.append("rule \(rule.name) failed and was passed over: \(failure.message)")
+            return .skipRule
+        case .drop:
+            outcome.status = .dropped
+            outcome.reason = "rule failed: \(failure.message)"
+            outcome.rule = rule.name
+            return .finish
+        case .deadLetter:
+            outcome.status = .error
+            outcome.failure = failure
+            outcome.event = original
+            return .finish
+        }
+    }
+
+    func appendLogs(_ value: JSONValue?, rule: LoadedRule, to outcome: inout Outcome) {
+        guard case .array(let lines)? = value else { return }
+        for case .string(let line) in lines { outcome.logs.append("\(rule.name): \(line)") }
+    }
+}

@@ -1,1 +1,0 @@
-print("pinrules: not built yet")
