@@ -17,6 +17,7 @@ char pinrules_key_array_mt;
 char pinrules_key_object_mt;
 char pinrules_key_frozen;
 static char key_make_env;
+static char key_coverage;
 static char key_trusted_env;
 
 pinrules_ctx *pinrules_getctx(lua_State *L) {
@@ -73,7 +74,7 @@ static const char *limit_message(pinrules_ctx *ctx) {
 // Raises the limit error. After a breach every hook check raises again (count 1), on whatever
 // coroutine runs, so pcall loops cannot swallow it.
 static int raise_limit(lua_State *L, pinrules_ctx *ctx) {
-    lua_sethook(L, lua_gethook(L), LUA_MASKCOUNT, 1);
+    lua_sethook(L, lua_gethook(L), lua_gethookmask(L) | LUA_MASKCOUNT, 1);
     return luaL_error(L, "%s", limit_message(ctx));
 }
 
@@ -89,10 +90,40 @@ static void check_limits(lua_State *L, pinrules_ctx *ctx) {
     }
 }
 
+// Line coverage for the test runner: coverage[source][line] = true. Runs inside Lua code
+// (protected), so its allocations may raise like any other.
+static void record_line(lua_State *L, lua_Debug *ar) {
+    if (!lua_getinfo(L, "S", ar) || ar->source == NULL || ar->currentline <= 0) return;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_coverage);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushstring(L, ar->source);
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 0);
+        lua_pushstring(L, ar->source);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, -4);
+    }
+    lua_pushboolean(L, 1);
+    lua_rawseti(L, -2, ar->currentline);
+    lua_pop(L, 2);
+}
+
+static int hook_mask(pinrules_ctx *ctx) {
+    return ctx->coverage ? (LUA_MASKCOUNT | LUA_MASKLINE) : LUA_MASKCOUNT;
+}
+
 static void limit_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     pinrules_ctx *ctx = pinrules_getctx(L);
     if (!ctx->armed) return;
+    if (ar->event == LUA_HOOKLINE) {
+        if (ctx->breached) check_limits(L, ctx);
+        record_line(L, ar);
+        return;
+    }
     ctx->instructions += lua_gethookcount(L);
     check_limits(L, ctx);
 }
@@ -112,7 +143,7 @@ static void arm(pinrules_ctx *ctx, lua_State *L) {
     ctx->memory_peak = ctx->memory_in_use;
     ctx->deadline_at_ns = ctx->deadline_ns > 0 ? now_ns() + ctx->deadline_ns : 0;
     // A previous breach may have left this thread checking on every instruction.
-    lua_sethook(L, limit_hook, LUA_MASKCOUNT, ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
+    lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
 }
 
 static void disarm(pinrules_ctx *ctx) {
@@ -512,7 +543,7 @@ lua_State *pinrules_open(pinrules_ctx *ctx) {
     *(pinrules_ctx **)lua_getextraspace(L) = ctx;
     lua_atpanic(L, panic);
     // Set before any rule code exists, so every coroutine inherits it at creation.
-    lua_sethook(L, limit_hook, LUA_MASKCOUNT, ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
+    lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
     return L;
 }
 
@@ -664,6 +695,9 @@ static int setup_body(lua_State *L) {
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &pinrules_key_frozen);
 
+    lua_createtable(L, 0, 4);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_coverage);
+
     if (luaL_loadbufferx(L, bootstrap, length, "=sandbox", "t") != LUA_OK) return lua_error(L);
     static const luaL_Reg host_functions[] = {
         {"guard_missing", host_guard_missing},
@@ -811,6 +845,44 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
     pinrules_status result = conclude(L, ctx, status, base, kind);
     disarm(ctx);
     return result;
+}
+
+static int coverage_body(lua_State *L) {
+    lua_settop(L, 0);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_coverage);         // 1: source -> {line = true}
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
+    lua_createtable(L, 0, 4);                                  // 3: source -> array of lines
+    lua_pushvalue(L, 2);
+    lua_setmetatable(L, 3);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt); // 4
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {                                   // 5 key, 6 lines
+        lua_createtable(L, 16, 0);                             // 7
+        lua_pushvalue(L, 4);
+        lua_setmetatable(L, 7);
+        lua_Integer n = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 6)) {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, 7, ++n);
+        }
+        lua_pushvalue(L, 5);
+        lua_insert(L, -2);
+        lua_rawset(L, 3);
+        lua_pop(L, 1);
+    }
+    pinrules_read_results(L, 3, 3);
+    return 0;
+}
+
+pinrules_status pinrules_coverage(lua_State *L) {
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    clear_error(ctx);
+    int base = lua_gettop(L);
+    lua_pushcfunction(L, coverage_body);
+    int status = lua_pcall(L, 0, 0, 0);
+    return conclude(L, ctx, status, base, PINRULES_HOST);
 }
 
 void pinrules_unref(lua_State *L, int ref) {

@@ -64,6 +64,7 @@ public final class LuaSandbox {
         context.pointee.hook_interval = Int32(clamping: max(1, configuration.hookInterval))
         context.pointee.max_depth = Int32(clamping: max(1, min(configuration.maxDepth, 1024)))
         context.pointee.max_result_bytes = max(1, configuration.maxResultBytes)
+        context.pointee.coverage = configuration.recordsLineCoverage ? 1 : 0
         guard let state = pinrules_open(context) else {
             context.deallocate()
             throw .limit(.memory)
@@ -181,6 +182,23 @@ public final class LuaSandbox {
     public func reseed(_ seed: Int64) throws(SandboxError) {
         guard let sandboxFunctions else { return }
         _ = try call(sandboxFunctions, field: "reseed", arguments: [.json(.integer(seed))])
+    }
+
+    /// The lines executed so far, per chunk name, when the sandbox records line coverage.
+    public func coveredLines() throws(SandboxError) -> [String: [Int]] {
+        let status = pinrules_coverage(state)
+        guard status == PINRULES_OK else { throw finishFailure(status, chunk: nil, source: nil) }
+        guard let out = context.pointee.out, context.pointee.out_count == 1 else { return [:] }
+        var decoder = TapeDecoder(UnsafePointer(out), count: context.pointee.out_len)
+        guard case .object(let chunks)? = try decoder.decodeAll(count: 1).first else { return [:] }
+        var result: [String: [Int]] = [:]
+        for (source, lines) in chunks.elements {
+            let name = source.hasPrefix("=") || source.hasPrefix("@") ? String(source.dropFirst()) : source
+            var numbers: [Int] = []
+            for case .integer(let line) in lines.arrayValue ?? [] { numbers.append(Int(line)) }
+            result[name, default: []] += numbers
+        }
+        return result.mapValues { Array(Set($0)).sorted() }
     }
 
     /// Bytes the Lua state holds now.

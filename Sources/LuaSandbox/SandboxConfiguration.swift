@@ -35,11 +35,15 @@ public struct SandboxConfiguration: Sendable, Equatable {
     /// When set, `os.time()` returns this instant (seconds since 1970) and `os.date()` formats
     /// it, so tests are deterministic; `os.clock()` returns 0.
     public var fixedTime: Int64?
+    /// Record which lines of each chunk run (for test coverage); slows every call.
+    public var recordsLineCoverage: Bool
 
     public init(
         limits: SandboxLimits = .default, hookInterval: Int = 1000, maxDepth: Int = 256,
-        maxResultBytes: Int = 16 << 20, randomSeed: Int64 = 0, fixedTime: Int64? = nil
+        maxResultBytes: Int = 16 << 20, randomSeed: Int64 = 0, fixedTime: Int64? = nil,
+        recordsLineCoverage: Bool = false
     ) {
+        self.recordsLineCoverage = recordsLineCoverage
         self.limits = limits
         self.hookInterval = hookInterval
         self.maxDepth = maxDepth

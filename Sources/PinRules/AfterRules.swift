@@ -31,8 +31,10 @@ extension MappingSession {
                 let tables = JSONValue.array(calls.map { Self.table(for: $0.call) })
                 let result = try sandbox.call(prelude, field: "after", arguments: [.json(.integer(Int64(rule.index))), .json(tables), .json(event)])
                 values = result.values
+                lastEventUsage.add(result.statistics)
                 outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
             } catch {
+                lastEventUsage.add(sandbox.lastStatistics)
                 if apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome) == .finish { return nil }
                 continue
             }

@@ -11,8 +11,10 @@ extension MappingSession {
             do {
                 let result = try sandbox.call(prelude, field: "before", arguments: [.json(.integer(Int64(rule.index))), .json(event)])
                 values = result.values
+                lastEventUsage.add(result.statistics)
                 outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
             } catch {
+                lastEventUsage.add(sandbox.lastStatistics)
                 if apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome) == .finish { return nil }
                 continue
             }

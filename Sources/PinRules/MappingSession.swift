@@ -21,6 +21,23 @@ struct LoadedRule {
     let hasAfter: Bool
 }
 
+/// Resources rule hooks used for one event.
+public struct RuleUsage: Sendable, Equatable {
+    public var instructions: Int64 = 0
+    public var peakMemoryBytes = 0
+    public var nanoseconds: UInt64 = 0
+    public var hookCalls = 0
+
+    public init() {}
+
+    mutating func add(_ statistics: CallStatistics) {
+        instructions += statistics.instructions
+        peakMemoryBytes = max(peakMemoryBytes, statistics.peakMemoryBytes)
+        nanoseconds += statistics.nanoseconds
+        hookCalls += 1
+    }
+}
+
 /// The pipeline for one thread: bytes → JSON value → event → before-rules → mapping → calls →
 /// after-rules → outcome. Owns a Lua sandbox with every rule loaded; not `Sendable`: one thread
 /// at a time (make one session per thread from the shared `PinRulesEngine`).
@@ -32,12 +49,16 @@ public final class MappingSession {
     let parser = JSONParser()
     /// Remarks made while loading the rules.
     public let loadWarnings: [String]
+    /// What the rules used while mapping the last event (instructions, peak memory and time,
+    /// summed over its hook calls; the peak is the highest).
+    public internal(set) var lastEventUsage = RuleUsage()
 
     init(rules sources: [RuleSource], configJSON: JSONValue, options: EngineOptions, mapper: PinterestMapper) throws(EngineError) {
         self.mapper = mapper
         let configuration = SandboxConfiguration(
             limits: options.limits, hookInterval: options.hookInterval,
-            randomSeed: options.randomSeed, fixedTime: options.timestamp)
+            randomSeed: options.randomSeed, fixedTime: options.timestamp,
+            recordsLineCoverage: options.recordsLineCoverage)
         do {
             sandbox = try LuaSandbox(configuration: configuration)
             prelude = try sandbox.loadTrusted(RulePrelude.source, chunkName: RulePrelude.chunkName)
@@ -91,6 +112,13 @@ public final class MappingSession {
         }
     }
 
+    /// With `EngineOptions.recordsLineCoverage`: the lines of each rule file (by path) that
+    /// ran so far in this session.
+    public func coveredLines() -> [String: [Int]] {
+        let ruleChunks = Set(rules.map(\.chunkName))
+        return ((try? sandbox.coveredLines()) ?? [:]).filter { ruleChunks.contains($0.key) }
+    }
+
     /// Maps one NDJSON line (without its newline). Never throws: a line that is not a JSON
     /// object is an `invalid` outcome carrying the raw line.
     public func map(line bytes: UnsafeRawBufferPointer, lineNumber: Int? = nil) -> Outcome {
@@ -99,6 +127,9 @@ public final class MappingSession {
             content = UnsafeRawBufferPointer(rebasing: content.dropLast())
         }
         let event: JSONValue
+        if content.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+            return invalid(raw: content, message: "empty line", line: lineNumber)
+        }
         do {
             event = try parser.parse(content)
         } catch {
@@ -117,6 +148,7 @@ public final class MappingSession {
 
     /// Maps one event. Never throws: every failure is an outcome.
     public func map(event original: JSONValue, line: Int? = nil) -> Outcome {
+        lastEventUsage = RuleUsage()
         var outcome = Outcome(line: line, messageId: original["messageId"], status: .sent)
         guard case .object = original else {
             outcome.status = .invalid

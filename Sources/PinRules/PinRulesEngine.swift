@@ -44,6 +44,8 @@ public struct EngineOptions: Sendable, Equatable {
     public var randomSeed: Int64
     /// Instructions between limit checks; smaller gives finer instruction counts.
     public var hookInterval: Int
+    /// Record which rule lines run (`MappingSession.coveredLines()`), for test coverage.
+    public var recordsLineCoverage = false
 
     /// Options with the given limits per hook call.
     public init(memoryBytes: Int, instructions: Int64, timeLimit: Duration, timestamp: Int64? = nil) {

@@ -41,6 +41,7 @@ typedef struct pinrules_ctx {
     int hook_interval;            ///< instructions between hook checks
     int max_depth;                ///< nesting limit for values crossing the bridge
     size_t max_result_bytes;      ///< size limit for values read back from Lua
+    int coverage;                 ///< record executed lines (set before pinrules_open)
 
     // Accounting.
     int armed;
@@ -89,6 +90,10 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
 
 /// Releases a reference made by `pinrules_load`.
 void pinrules_unref(lua_State *L, int ref);
+
+/// Puts the lines executed so far (with `coverage` set) on the result tape as one object:
+/// chunk name -> array of line numbers. Protected.
+pinrules_status pinrules_coverage(lua_State *L);
 
 /// Full garbage collection (after a memory error), protected.
 void pinrules_collect(lua_State *L);
