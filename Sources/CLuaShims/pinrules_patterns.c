@@ -99,6 +99,7 @@ static int class_matches(int c, int cl) {
   case 'u': hit = isupper(c); break;
   case 'w': hit = isalnum(c); break;
   case 'x': hit = isxdigit(c); break;
+  case 'z': hit = (c == 0); break; /* deprecated, still accepted by 5.4 */
   default: return cl == c;
   }
   if (isupper(cl)) /* upper-case letter: the complement */
