@@ -534,8 +534,8 @@ static int gmatch_step(lua_State *L) {
     pat_reset(&gm->ms);
     e = do_match(&gm->ms, src, gm->pat);
     if (e != NULL && e != gm->lastmatch) {
+      pat_flush(&gm->ms); /* may raise: charge before consuming the match */
       gm->next = gm->lastmatch = e;
-      pat_flush(&gm->ms);
       return push_captures(&gm->ms, src, e);
     }
   }
