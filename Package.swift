@@ -47,7 +47,12 @@ let package = Package(
         ),
         .executableTarget(name: "PinRulesBench", dependencies: ["PinRules", "LuaSandbox", "PinterestTag", "PinJSON"]),
         .testTarget(name: "PinJSONTests", dependencies: ["PinJSON"]),
-        .testTarget(name: "LuaSandboxTests", dependencies: ["LuaSandbox", "PinJSON"]),
+        .testTarget(
+            name: "LuaSandboxTests",
+            dependencies: ["LuaSandbox", "PinJSON"],
+            // A standalone C developer harness (not a test source: a Swift target cannot mix languages).
+            exclude: ["Fixtures/pattern_harness"]
+        ),
         .testTarget(name: "PinterestTagTests", dependencies: ["PinterestTag", "PinJSON"]),
         .testTarget(name: "PinRulesTests", dependencies: ["PinRules", "LuaSandbox", "PinterestTag", "PinJSON"]),
     ]
