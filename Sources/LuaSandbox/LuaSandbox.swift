@@ -117,20 +117,77 @@ public final class LuaSandbox {
         try loadChunk(source, chunkName: chunkName, trusted: true)
     }
 
+    /// Compiles without running anything; returns the syntax error, if any.
+    public func syntaxError(in source: String, chunkName: String) -> SandboxError? {
+        do {
+            _ = try loadChunk(source, chunkName: chunkName, mode: Int32(PINRULES_LOAD_COMPILE_ONLY))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     private func loadChunk(_ source: String, chunkName: String, trusted: Bool) throws(SandboxError) -> LuaReference {
+        let mode = trusted ? PINRULES_LOAD_TRUSTED : PINRULES_LOAD_RULE
+        return try loadChunk(source, chunkName: chunkName, mode: Int32(mode))
+    }
+
+    private func loadChunk(_ source: String, chunkName: String, mode: Int32) throws(SandboxError) -> LuaReference {
         var reference: Int32 = 0
         let start = monotonicNanoseconds()
+        let status = compile(source, chunkName: chunkName, mode: mode, reference: &reference)
+        recordStatistics(since: start)
+        guard status == PINRULES_OK else {
+            let error = finishFailure(status, chunk: chunkName, source: source)
+            if case .syntax(let chunk, let line?, _, let message) = error {
+                let column = syntaxColumn(source: source, chunkName: chunkName, line: line, message: message)
+                throw .syntax(chunk: chunk, line: line, column: column, message: message)
+            }
+            throw error
+        }
+        return LuaReference(id: reference, owner: ObjectIdentifier(self))
+    }
+
+    private func compile(_ source: String, chunkName: String, mode: Int32, reference: inout Int32) -> pinrules_status {
         var source = source
-        let status = source.withUTF8 { utf8 in
+        return source.withUTF8 { utf8 in
             ("=" + chunkName).withCString { name in
                 utf8.withMemoryRebound(to: CChar.self) { text in
-                    pinrules_load(state, text.baseAddress, text.count, name, trusted ? 1 : 0, &reference)
+                    pinrules_load(state, text.baseAddress, text.count, name, mode, &reference)
                 }
             }
         }
-        recordStatistics(since: start)
-        guard status == PINRULES_OK else { throw finishFailure(status, chunk: chunkName, source: source) }
-        return LuaReference(id: reference, owner: ObjectIdentifier(self))
+    }
+
+    /// Lua names the token it stopped at (`near '='`) but not its column. Of the places that
+    /// token stands on the reported line, the right one is the first after which the source,
+    /// cut there, fails with the very same message: before it, the parser would have reached
+    /// the end of the text instead.
+    private func syntaxColumn(source: String, chunkName: String, line: Int, message: String) -> Int? {
+        guard let nearRange = message.ranges(of: " near ").last else { return nil }
+        let token = message[nearRange.upperBound...]
+        var lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line - 1 < lines.count else { return nil }
+        let text = lines[line - 1]
+        if token == "<eof>" { return text.count + 1 }
+        guard token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2 else { return nil }
+        let bare = token.dropFirst().dropLast()
+        let candidates = text.ranges(of: bare)
+        guard candidates.count > 1 else {
+            return candidates.first.map { text.distance(from: text.startIndex, to: $0.lowerBound) + 1 }
+        }
+        let expected = "\(line): \(message)"
+        for candidate in candidates {
+            lines[line - 1] = text[..<candidate.upperBound]
+            let prefix = lines[..<line].joined(separator: "\n")
+            var unused: Int32 = 0
+            _ = compile(prefix, chunkName: chunkName, mode: Int32(PINRULES_LOAD_COMPILE_ONLY), reference: &unused)
+            let got = context.pointee.message.map { String(cString: $0) } ?? ""
+            if got.hasSuffix(expected) {
+                return text.distance(from: text.startIndex, to: candidate.lowerBound) + 1
+            }
+        }
+        return candidates.first.map { text.distance(from: text.startIndex, to: $0.lowerBound) + 1 }
     }
 
     /// Calls a function the sandbox holds: `reference` itself, or its field `field` (read raw)
@@ -225,7 +282,7 @@ public final class LuaSandbox {
         let message = context.pointee.message.map { String(cString: $0) } ?? "unknown error"
         switch status {
         case PINRULES_SYNTAX:
-            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?", source: source)
+            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?")
         case PINRULES_LIMIT:
             switch Int32(context.pointee.breached) {
             case Int32(PINRULES_LIMIT_INSTRUCTIONS.rawValue): return .limit(.instructions)
@@ -268,10 +325,10 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
-/// Lua reports syntax errors as `chunk:line: message near 'token'`; the column is found by
-/// looking for that token on that line of the source.
+/// Lua reports syntax errors as `chunk:line: message near 'token'`: this reads the line and the
+/// message; `LuaSandbox.syntaxColumn` finds the column.
 enum SyntaxErrorParser {
-    static func parse(message: String, chunk: String, source: String?) -> SandboxError {
+    static func parse(message: String, chunk: String) -> SandboxError {
         var text = message
         var line: Int? = nil
         // Lua shows at most LUA_IDSIZE - 1 bytes of a chunk name.
@@ -285,19 +342,6 @@ enum SyntaxErrorParser {
                 text = String(rest.dropFirst(digits.count + 2))
             }
         }
-        var column: Int? = nil
-        if let line, let source, let nearRange = text.ranges(of: " near ").last {
-            let token = text[nearRange.upperBound...]
-            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-            if token == "<eof>" {
-                if line - 1 < lines.count { column = lines[line - 1].count + 1 }
-            } else if token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2, line - 1 < lines.count {
-                let bare = token.dropFirst().dropLast()
-                if let found = lines[line - 1].firstRange(of: bare) {
-                    column = lines[line - 1].distance(from: lines[line - 1].startIndex, to: found.lowerBound) + 1
-                }
-            }
-        }
-        return .syntax(chunk: chunk, line: line, column: column, message: text)
+        return .syntax(chunk: chunk, line: line, column: nil, message: text)
     }
 }

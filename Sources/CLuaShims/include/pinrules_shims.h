@@ -77,9 +77,16 @@ void pinrules_close(lua_State *L, pinrules_ctx *ctx);
 /// Builds the sandbox from the trusted bootstrap chunk. Runs protected.
 pinrules_status pinrules_setup(lua_State *L, const char *bootstrap, size_t length);
 
+/// How `pinrules_load` treats a chunk.
+enum {
+    PINRULES_LOAD_RULE = 0,          ///< its own environment
+    PINRULES_LOAD_TRUSTED = 1,       ///< the shared host environment
+    PINRULES_LOAD_COMPILE_ONLY = 2,  ///< compile, do not run, keep nothing
+};
+
 /// Compiles (text only) and runs a chunk in a new environment of its own (rule code) or in a
 /// trusted environment (host code), and keeps its first return value as registry reference
-/// `*ref`. Runs protected, under the limits.
+/// `*ref`. Runs protected, under the limits. `trusted` is one of PINRULES_LOAD_*.
 pinrules_status pinrules_load(lua_State *L, const char *source, size_t length, const char *chunkname,
                               int trusted, int *ref);
 
