@@ -82,6 +82,20 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         guard let path else { return message }
         return "\(path): \(message)"
     }
+
+    /// The top-level config key at fault (`eventsMapping` for `eventsMapping[2].to`).
+    public var key: String? {
+        guard let path else { return nil }
+        return String(path.prefix { $0 != "[" && $0 != "." })
+    }
+
+    /// The row of a list key at fault (`2` for `eventsMapping[2].to`).
+    public var row: Int? {
+        guard let path, let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close else {
+            return nil
+        }
+        return Int(path[path.index(after: open)..<close])
+    }
 }
 
 extension DestinationConfig {

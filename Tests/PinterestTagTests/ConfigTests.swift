@@ -107,6 +107,16 @@ struct ConfigTests {
         }
     }
 
+    @Test("1 errors expose the key and row at fault")
+    func keyAndRow() {
+        let error = ConfigError(path: "eventsMapping[2].to", message: "x")
+        #expect(error.key == "eventsMapping")
+        #expect(error.row == 2)
+        #expect(ConfigError(path: "tagId", message: "x").key == "tagId")
+        #expect(ConfigError(path: "tagId", message: "x").row == nil)
+        #expect(ConfigError(path: nil, message: "x").key == nil)
+    }
+
     @Test("1 JSON syntax errors are reported with their position")
     func syntax() {
         do {
@@ -115,7 +125,7 @@ struct ConfigTests {
         } catch {
             #expect(error.path == nil)
             #expect(error.description.hasPrefix("the configuration is not valid JSON: "))
-            #expect(error.description.contains("at byte 14"))
+            #expect(error.description == "the configuration is not valid JSON: expected a string key, found character '}' at byte 14")
         }
     }
 }
