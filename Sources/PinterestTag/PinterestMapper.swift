@@ -3,6 +3,7 @@ public import PinJSON
 /// Turns RudderStack messages into `pintrk` calls the way RudderStack's Pinterest Tag destination
 /// (web device mode) does, and does better where RudderStack throws and loses the event.
 public struct PinterestMapper: Sendable {
+    /// The configuration this mapper applies.
     public let config: DestinationConfig
     /// Trimmed `from` → distinct `to` values in row order, built once.
     let userMapping: [String: [String]]
@@ -15,6 +16,7 @@ public struct PinterestMapper: Sendable {
         "product list filtered": "Search",
     ]
 
+    /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
         var mapping: [String: [String]] = [:]
