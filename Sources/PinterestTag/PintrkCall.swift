@@ -132,3 +132,8 @@ public struct PintrkCallError: Error, Sendable, Equatable, CustomStringConvertib
     /// The message.
     public var description: String { message }
 }
+
+extension PintrkCall: CustomStringConvertible {
+    /// The compact JSON array form.
+    public var description: String { JSONWriter.string(jsonArray) }
+}

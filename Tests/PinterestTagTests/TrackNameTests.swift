@@ -100,3 +100,22 @@ struct TrackNameTests {
         #expect(rendered(result) == #"[["set",{"opt_out_type":"","st":"","country":""}],["track","Checkout",{"line_items":[{}],"event_id":"m"}]]"#)
     }
 }
+
+/// Names compare by code points, as JavaScript compares them, not by canonical equivalence.
+struct ExactComparisonTests {
+    @Test("4.2.1 a decomposed é does not match a composed one")
+    func userMappingIsExact() throws {
+        let config = #"{"eventsMapping":[{"from":"Caf\u00e9","to":"Lead"}]}"#
+        let composed = try map(#"{"type":"track","event":"Caf\u00e9","messageId":"m"}"#, config: config)
+        #expect(composed.calls.last?.event == "Lead")
+        let decomposed = try map(#"{"type":"track","event":"Cafe\u0301","messageId":"m"}"#, config: config)
+        #expect(decomposed.calls.last?.event.map { Array($0.unicodeScalars) } == Array("Cafe\u{301}".unicodeScalars))
+    }
+
+    @Test("5 custom property paths match exactly")
+    func customPathIsExact() throws {
+        let result = try map(#"{"type":"track","event":"Lead","messageId":"m","properties":{"Cafe\u0301":1}}"#,
+                             config: #"{"customProperties":[{"properties":"Caf\u00e9"}]}"#)
+        #expect(trackData(result)?.keys.map { Array($0.utf8) } == [Array("line_items".utf8), Array("event_id".utf8)])
+    }
+}
