@@ -148,8 +148,7 @@ extension DestinationConfig {
         var config = DestinationConfig()
         var warnings: [String] = []
 
-        for (key, value) in object.elements where !knownKeys.contains(key) {
-            _ = value
+        for key in object.keys where !knownKeys.contains(key) {
             if rudderStackDeliveryKeys.contains(key) {
                 warnings.append("'\(key)' is a RudderStack delivery setting that PinRules does not apply; ignored")
             } else {
