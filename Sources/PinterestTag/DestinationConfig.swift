@@ -15,6 +15,7 @@ public struct EventMapping: Sendable, Equatable {
     /// A Pinterest standard event name, or `""`.
     public var to: String
 
+    /// A row mapping `from` to `to`.
     public init(from: String, to: String) {
         self.from = from
         self.to = to
@@ -36,6 +37,7 @@ public struct DestinationConfig: Sendable, Equatable {
     /// Dot path into the whole message that `event_id` comes from.
     public var deduplicationKey: String?
 
+    /// A config with RudderStack's defaults for whatever is not given.
     public init(
         tagId: String? = nil,
         enhancedMatch: Bool = true,
@@ -55,10 +57,12 @@ public struct DestinationConfig: Sendable, Equatable {
 
 /// A configuration that loaded, with what the user should know about it.
 public struct ParsedConfig: Sendable, Equatable {
+    /// The configuration to map with.
     public var config: DestinationConfig
     /// Unknown keys, a tag ID of unusual length, rows that can never apply.
     public var warnings: [String]
 
+    /// A loaded config and its warnings.
     public init(config: DestinationConfig, warnings: [String]) {
         self.config = config
         self.warnings = warnings
@@ -73,14 +77,30 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong.
     public var message: String
 
+    /// An error at `path` (`nil` for the whole document).
     public init(path: String?, message: String) {
         self.path = path
         self.message = message
     }
 
+    /// `path: message`, or the message alone.
     public var description: String {
         guard let path else { return message }
         return "\(path): \(message)"
+    }
+
+    /// The top-level config key at fault (`eventsMapping` for `eventsMapping[2].to`).
+    public var key: String? {
+        guard let path else { return nil }
+        return String(path.prefix { $0 != "[" && $0 != "." })
+    }
+
+    /// The row of a list key at fault (`2` for `eventsMapping[2].to`).
+    public var row: Int? {
+        guard let path, let open = path.firstIndex(of: "["), let close = path.firstIndex(of: "]"), open < close else {
+            return nil
+        }
+        return Int(path[path.index(after: open)..<close])
     }
 }
 
@@ -128,8 +148,7 @@ extension DestinationConfig {
         var config = DestinationConfig()
         var warnings: [String] = []
 
-        for (key, value) in object.elements where !knownKeys.contains(key) {
-            _ = value
+        for key in object.keys where !knownKeys.contains(key) {
             if rudderStackDeliveryKeys.contains(key) {
                 warnings.append("'\(key)' is a RudderStack delivery setting that PinRules does not apply; ignored")
             } else {

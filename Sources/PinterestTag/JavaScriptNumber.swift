@@ -1,9 +1,9 @@
 /// JavaScript's `Number.prototype.toString()` (ECMAScript `Number::toString` with radix 10), so
 /// values converted with `String(x)` read exactly as they would in the browser that RudderStack's
 /// Pinterest integration runs in.
-enum JavaScriptNumber {
+public enum JavaScriptNumber {
     /// `2` → `"2"`, `2.5` → `"2.5"`, `1e21` → `"1e+21"`, `1e-7` → `"1e-7"`, `-0` → `"0"`.
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
         if value == 0 { return "0" }  // -0 too, as JavaScript prints it
@@ -13,7 +13,7 @@ enum JavaScriptNumber {
     }
 
     /// JavaScript has one number type: an integer beyond 2^53 is the nearest double there.
-    static func format(_ value: Int64) -> String {
+    public static func format(_ value: Int64) -> String {
         let limit: Int64 = 1 << 53
         if value >= -limit && value <= limit { return String(value) }
         return format(Double(value))

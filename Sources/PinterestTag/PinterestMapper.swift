@@ -3,9 +3,12 @@ public import PinJSON
 /// Turns RudderStack messages into `pintrk` calls the way RudderStack's Pinterest Tag destination
 /// (web device mode) does, and does better where RudderStack throws and loses the event.
 public struct PinterestMapper: Sendable {
+    /// The configuration this mapper applies.
     public let config: DestinationConfig
-    /// Trimmed `from` → distinct `to` values in row order, built once.
-    let userMapping: [String: [String]]
+    /// Trimmed `from` → distinct `to` values in row order, built once. Keyed by UTF-8 bytes:
+    /// JavaScript compares code units, while Swift's `==` would also match canonically
+    /// equivalent spellings (`é` composed or not).
+    let userMapping: [[UInt8]: [String]]
 
     /// RudderStack's built-in eCommerce names, compared with the lowercased event name.
     public static let builtInEventMap: [String: String] = [
@@ -15,14 +18,15 @@ public struct PinterestMapper: Sendable {
         "product list filtered": "Search",
     ]
 
+    /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
-        var mapping: [String: [String]] = [:]
+        var mapping: [[UInt8]: [String]] = [:]
         for row in config.eventsMapping {
             // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
             // "" and can never match a non-empty event name, so skipping it too is equivalent.
             guard !row.from.isEmpty else { continue }
-            let key = row.from.trimmingJavaScriptWhitespace()
+            let key = Array(row.from.trimmingJavaScriptWhitespace().utf8)
             var names = mapping[key] ?? []
             if !names.contains(row.to) { names.append(row.to) }
             mapping[key] = names
@@ -119,7 +123,7 @@ public struct PinterestMapper: Sendable {
     }
 
     func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
-        if let mapped = userMapping[eventName], !mapped.isEmpty {
+        if let mapped = userMapping[Array(eventName.utf8)], !mapped.isEmpty {
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
@@ -218,7 +222,7 @@ public struct PinterestMapper: Sendable {
         let flat = Self.flatten(properties)
         var added = false
         for path in config.customProperties {
-            guard let value = flat[path], !value.isNull else { continue }
+            guard let value = flat[Array(path.utf8)], !value.isNull else { continue }
             data[path] = .string(value.javaScriptString)
             added = true
         }
@@ -226,21 +230,22 @@ public struct PinterestMapper: Sendable {
     }
 
     /// RudderStack's `flattenJsonPayload`: leaves by dot path, array elements by index, empty
-    /// objects and arrays as leaves; a later path that collides replaces the earlier one.
-    static func flatten(_ properties: JSONObject) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
+    /// objects and arrays as leaves; a later path that collides replaces the earlier one. Keyed
+    /// by UTF-8 bytes, so only identical spellings collide, as in JavaScript.
+    static func flatten(_ properties: JSONObject) -> [[UInt8]: JSONValue] {
+        var result: [[UInt8]: JSONValue] = [:]
         func visit(_ value: JSONValue, _ prefix: String) {
             // JavaScript tests the prefix for truthiness, so an empty key adds no segment.
             func join(_ key: String) -> String { prefix.isEmpty ? key : prefix + "." + key }
             switch value {
             case .object(let object):
-                if object.isEmpty { result[prefix] = value }
+                if object.isEmpty { result[Array(prefix.utf8)] = value }
                 for (key, member) in object.elements { visit(member, join(key)) }
             case .array(let elements):
-                if elements.isEmpty { result[prefix] = value }
+                if elements.isEmpty { result[Array(prefix.utf8)] = value }
                 for (index, element) in elements.enumerated() { visit(element, join(String(index))) }
             default:
-                result[prefix] = value
+                result[Array(prefix.utf8)] = value
             }
         }
         visit(.object(properties), "")

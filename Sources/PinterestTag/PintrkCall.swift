@@ -16,6 +16,7 @@ public struct PintrkCall: Sendable, Equatable {
     /// The functions a call may name.
     public static let functions: [String] = ["load", "page", "set", "track"]
 
+    /// A call from its parts; the static constructors below are easier to get right.
     public init(function: String, event: String? = nil, tagId: String? = nil, data: JSONObject? = nil) {
         self.function = function
         self.event = event
@@ -122,9 +123,17 @@ public struct PintrkCall: Sendable, Equatable {
 
 /// Why a JSON value is not a valid `pintrk` call.
 public struct PintrkCallError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong with the call.
     public var message: String
 
+    /// An error with `message`.
     public init(_ message: String) { self.message = message }
 
+    /// The message.
     public var description: String { message }
+}
+
+extension PintrkCall: CustomStringConvertible {
+    /// The compact JSON array form.
+    public var description: String { JSONWriter.string(jsonArray) }
 }

@@ -7,6 +7,7 @@ public struct RudderMessage: Sendable, Equatable {
     /// The message exactly as received.
     public let json: JSONValue
 
+    /// Wraps a message as received; any JSON value is accepted.
     public init(_ json: JSONValue) { self.json = json }
 
     /// `type` when it is a string (`track`, `page`, `identify`, ...).
