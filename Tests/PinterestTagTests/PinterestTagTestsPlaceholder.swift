@@ -1,2 +1,0 @@
-import XCTest
-final class PinterestTagTestsPlaceholder: XCTestCase { func testTargetBuilds() {} }
