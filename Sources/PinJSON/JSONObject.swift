@@ -79,7 +79,8 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
     /// The same members with keys sorted by their UTF-8 bytes, recursively: a canonical order
     /// for values whose source had none.
     public func sortedByKey() -> JSONObject {
-        JSONObject(uniqueElements: elements.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        let sorted = elements.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return JSONObject(uniqueElements: sorted.map { ($0.key, $0.value.sortedByKey()) })
     }
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {

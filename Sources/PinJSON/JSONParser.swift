@@ -122,7 +122,7 @@ private struct Reader {
                 throw fail("unexpected end of input", at: position + offset)
             }
             guard bytes[position + offset] == start[offset] else {
-                throw fail("invalid literal", at: position)
+                throw fail("invalid literal", at: position + offset)
             }
         }
         position += count
@@ -303,7 +303,7 @@ private struct Reader {
             if byte < 0x20 { throw fail("unescaped control character in a string") }
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
-        guard position < bytes.count else { throw fail("unterminated string", at: start - 1) }
+        guard position < bytes.count else { throw fail("unterminated string") }
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
         while position < bytes.count {
@@ -325,7 +325,7 @@ private struct Reader {
                 position += 1
             }
         }
-        throw fail("unterminated string", at: start - 1)
+        throw fail("unterminated string")
     }
 
     mutating func parseEscape() throws(JSONParseError) {
@@ -359,14 +359,14 @@ private struct Reader {
             let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
             scratch.append(contentsOf: String(character).utf8)
         default:
-            throw fail("invalid escape '\\\(Character(Unicode.Scalar(byte)))'", at: position - 2)
+            throw fail("invalid escape: \(describe(byte)) after '\\'", at: position - 1)
         }
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw fail("unexpected end of input in a \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
+            guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             let digit: UInt32
             switch byte {

@@ -78,6 +78,15 @@ extension JSONValue {
         }
     }
 
+    /// This value with every object's keys, at any depth, sorted by their UTF-8 bytes.
+    public func sortedByKey() -> JSONValue {
+        switch self {
+        case .object(let object): return .object(object.sortedByKey())
+        case .array(let array): return .array(array.map { $0.sortedByKey() })
+        default: return self
+        }
+    }
+
     /// This value with every object's keys in the order `original` has them; keys that
     /// `original` lacks follow, in their own order. Used to give a value that went through a
     /// store without key order (a Lua table) back the order it came in with.

@@ -1,0 +1,136 @@
+import XCTest
+import PinJSON
+
+final class JSONWriterTests: XCTestCase {
+    func testScalars() {
+        XCTAssertEqual(JSONWriter.string(.null), "null")
+        XCTAssertEqual(JSONWriter.string(true), "true")
+        XCTAssertEqual(JSONWriter.string(false), "false")
+        XCTAssertEqual(JSONWriter.string(.string("")), #""""#)
+        XCTAssertEqual(JSONWriter.string(.array([])), "[]")
+        XCTAssertEqual(JSONWriter.string(.object(JSONObject())), "{}")
+    }
+
+    func testIntegers() {
+        let cases: [(Int64, String)] = [
+            (0, "0"), (7, "7"), (9, "9"), (10, "10"), (-1, "-1"), (-9, "-9"), (-10, "-10"),
+            (1_234_567_890, "1234567890"), (Int64.max, "9223372036854775807"),
+            (Int64.min, "-9223372036854775808"), (Int64.min + 1, "-9223372036854775807"),
+        ]
+        for (value, text) in cases {
+            XCTAssertEqual(JSONWriter.string(.integer(value)), text)
+        }
+    }
+
+    func testDoublesKeepAFractionOrExponent() {
+        let cases: [(Double, String)] = [
+            (0, "0.0"), (-0.0, "-0.0"), (1, "1.0"), (25, "25.0"), (-2.5, "-2.5"), (0.1, "0.1"),
+            (1e21, "1e+21"), (1e-7, "1e-07"), (Double.leastNonzeroMagnitude, "5e-324"),
+            (Double.greatestFiniteMagnitude, "1.7976931348623157e+308"),
+        ]
+        for (value, text) in cases {
+            XCTAssertEqual(JSONWriter.string(.double(value)), text)
+        }
+    }
+
+    func testDoubleTextReadsBackAsTheSameDouble() throws {
+        var generator = SplitMix64(seed: 7)
+        var samples: [Double] = [
+            0.1, 0.2, 0.30000000000000004, 1 / 3, 2.0 / 3, Double.pi, 1e15, 1e16, 1e17, 123456789012345680,
+            9_007_199_254_740_992, 9_007_199_254_740_994, 1e300, 1e-300, Double.leastNormalMagnitude,
+            Double.leastNonzeroMagnitude, Double.greatestFiniteMagnitude, -Double.greatestFiniteMagnitude,
+            Double(Int64.max), Double(Int64.min), 4.35, 100, 1e22, 1e23,
+        ]
+        for _ in 0..<500 {
+            let bits = generator.next()
+            let value = Double(bitPattern: bits)
+            if value.isFinite { samples.append(value) }
+        }
+        for value in samples {
+            let text = JSONWriter.string(.double(value))
+            let back = try JSONParser().parse(text)
+            guard case .double(let read) = back else {
+                XCTFail("\(value) was written as \(text), read back as \(back)")
+                continue
+            }
+            XCTAssertEqual(read.bitPattern, value.bitPattern, text)
+        }
+    }
+
+    func testNonFiniteDoublesBecomeNull() {
+        XCTAssertEqual(JSONWriter.string(.double(.nan)), "null")
+        XCTAssertEqual(JSONWriter.string(.double(.infinity)), "null")
+        XCTAssertEqual(JSONWriter.string([.double(-.infinity)]), "[null]")
+    }
+
+    func testStringEscaping() {
+        XCTAssertEqual(JSONWriter.string(.string(#"a"b\c"#)), #""a\"b\\c""#)
+        XCTAssertEqual(JSONWriter.string(.string("/")), #""/""#)
+        XCTAssertEqual(JSONWriter.string(.string("\n\r\t\u{08}\u{0C}")), #""\n\r\t\b\f""#)
+        XCTAssertEqual(JSONWriter.string(.string("\u{0}")), #""\u0000""#)
+        XCTAssertEqual(JSONWriter.string(.string("a\u{0}b")), #""a\u0000b""#)
+        XCTAssertEqual(JSONWriter.string(.string("\u{1}\u{1F}\u{0B}\u{1B}")), #""\u0001\u001f\u000b\u001b""#)
+        XCTAssertEqual(JSONWriter.string(.string("\u{7F}")), "\"\u{7F}\"")
+        XCTAssertEqual(JSONWriter.string(.string("\"\"")), #""\"\"""#)
+        XCTAssertEqual(JSONWriter.string(.string("\\")), #""\\""#)
+    }
+
+    func testEveryControlCharacterIsEscaped() throws {
+        let short: [UInt8: String] = [0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"]
+        for byte in UInt8(0)..<0x20 {
+            let text = String(UnicodeScalar(byte))
+            let written = JSONWriter.string(.string(text))
+            let expected = short[byte] ?? "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            XCTAssertEqual(written, "\"\(expected)\"")
+            XCTAssertEqual(try JSONParser().parse(written), .string(text))
+        }
+    }
+
+    func testNonASCIIIsKeptRaw() {
+        for text in ["é", "日本語", "😀", "\u{2028}\u{2029}", "\u{FEFF}", "\u{10FFFF}", "a\u{301}"] {
+            XCTAssertEqual(JSONWriter.bytes(.string(text)), [0x22] + Array(text.utf8) + [0x22])
+        }
+    }
+
+    func testKeysInInsertionOrder() {
+        var object = JSONObject()
+        object["z"] = 1
+        object["a"] = 2
+        object["m"] = ["y": 1, "b": 2]
+        XCTAssertEqual(JSONWriter.string(.object(object)), #"{"z":1,"a":2,"m":{"y":1,"b":2}}"#)
+        object["z"] = 3
+        XCTAssertEqual(JSONWriter.string(.object(object)), #"{"z":3,"a":2,"m":{"y":1,"b":2}}"#)
+        XCTAssertEqual(JSONWriter.string(["k\n\"": "v"]), #"{"k\n\"":"v"}"#)
+    }
+
+    func testCompactNesting() {
+        let value: JSONValue = ["a": [1, 2.5, "x", nil, true, [], [:]], "b": ["c": ["d": []]]]
+        XCTAssertEqual(JSONWriter.string(value), #"{"a":[1,2.5,"x",null,true,[],{}],"b":{"c":{"d":[]}}}"#)
+        XCTAssertEqual(value.description, JSONWriter.string(value))
+        XCTAssertEqual(JSONWriter.bytes(value), Array(JSONWriter.string(value).utf8))
+    }
+
+    func testWriterInstanceAPI() {
+        var writer = JSONWriter(reservingCapacity: 4)
+        writer.writeRaw("[")
+        writer.write(.integer(1))
+        writer.writeRaw(Array(",".utf8))
+        writer.write(string: "x")
+        writer.writeRaw("]")
+        XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), #"[1,"x"]"#)
+        writer.removeAll()
+        XCTAssertEqual(writer.bytes, [])
+        writer.writeInteger(-42)
+        writer.writeRaw(" ")
+        writer.writeDouble(3)
+        XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), "-42 3.0")
+    }
+
+    func testRoundTripKeepsKindsAndOrder() throws {
+        let text = #"{"b":1,"a":1.0,"c":[-0.0,1e+21,"\u0000é😀"],"d":{"y":null,"x":false}}"#
+        let value = try JSONParser().parse(text)
+        let written = JSONWriter.string(value)
+        XCTAssertEqual(written, #"{"b":1,"a":1.0,"c":[-0.0,1e+21,"\u0000é😀"],"d":{"y":null,"x":false}}"#)
+        XCTAssertTrue(identical(try JSONParser().parse(written), value))
+    }
+}
