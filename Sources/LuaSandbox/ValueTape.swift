@@ -129,15 +129,20 @@ struct TapeDecoder {
             return .array(elements)
         case UInt8(ascii: "o"):
             let count = try readU32()
-            var object = JSONObject()
-            object.reserveCapacity(count)
+            var members: [(key: String, value: JSONValue)] = []
+            members.reserveCapacity(count)
             for _ in 0..<count {
                 let key = try readString()
-                object.appendUnique(key, try decode())
+                members.append((key, try decode()))
             }
-            // Lua tables have no key order (and Lua seeds its string hash per state): sort for
-            // output that does not change from run to run.
-            return .object(object.sortedByKey())
+            // Lua tables have no key order (and Lua seeds its string hash per state): sort this
+            // level (the members were sorted as they were decoded) so output does not change
+            // from run to run.
+            members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            var object = JSONObject()
+            object.reserveCapacity(count)
+            for member in members { object.appendUnique(member.key, member.value) }
+            return .object(object)
         default:
             throw .host(message: "malformed result tape")
         }
