@@ -43,7 +43,7 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         ctx->memory_in_use -= old;
         return NULL;
     }
-    if (nsize > old && ctx->armed && ctx->memory_limit > 0 &&
+    if (nsize > old && ctx->armed && ctx->memory_limit > 0 && !ctx->unguarded &&
         ctx->memory_in_use - old + nsize > ctx->memory_limit) {
         if (ctx->refused_size == nsize) {
             ctx->breached = PINRULES_LIMIT_MEMORY;
@@ -143,7 +143,8 @@ static void arm(pinrules_ctx *ctx, lua_State *L) {
     ctx->memory_peak = ctx->memory_in_use;
     ctx->deadline_at_ns = ctx->deadline_ns > 0 ? now_ns() + ctx->deadline_ns : 0;
     // A previous breach may have left this thread checking on every instruction.
-    lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
+    if (!ctx->unguarded)
+        lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
 }
 
 static void disarm(pinrules_ctx *ctx) {
@@ -543,7 +544,8 @@ lua_State *pinrules_open(pinrules_ctx *ctx) {
     *(pinrules_ctx **)lua_getextraspace(L) = ctx;
     lua_atpanic(L, panic);
     // Set before any rule code exists, so every coroutine inherits it at creation.
-    lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
+    if (!ctx->unguarded)
+        lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
     return L;
 }
 

@@ -65,6 +65,7 @@ public final class LuaSandbox {
         context.pointee.max_depth = Int32(clamping: max(1, min(configuration.maxDepth, 1024)))
         context.pointee.max_result_bytes = max(1, configuration.maxResultBytes)
         context.pointee.coverage = configuration.recordsLineCoverage ? 1 : 0
+        context.pointee.unguarded = configuration.unguardedForMeasurement ? 1 : 0
         guard let state = pinrules_open(context) else {
             context.deallocate()
             throw .limit(.memory)

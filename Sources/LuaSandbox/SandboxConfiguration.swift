@@ -37,6 +37,9 @@ public struct SandboxConfiguration: Sendable, Equatable {
     public var fixedTime: Int64?
     /// Record which lines of each chunk run (for test coverage); slows every call.
     public var recordsLineCoverage: Bool
+    /// Turns the limit hook and the memory cap off. Only for measuring what the guards cost:
+    /// an unguarded sandbox does not contain rule code.
+    public var unguardedForMeasurement = false
 
     public init(
         limits: SandboxLimits = .default, hookInterval: Int = 1000, maxDepth: Int = 256,

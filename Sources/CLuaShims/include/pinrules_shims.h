@@ -42,6 +42,7 @@ typedef struct pinrules_ctx {
     int max_depth;                ///< nesting limit for values crossing the bridge
     size_t max_result_bytes;      ///< size limit for values read back from Lua
     int coverage;                 ///< record executed lines (set before pinrules_open)
+    int unguarded;                ///< no hook, no memory cap: only to measure what guards cost
 
     // Accounting.
     int armed;
