@@ -167,7 +167,8 @@ public final class LuaSandbox {
     private func syntaxColumn(source: String, chunkName: String, line: Int, message: String) -> Int? {
         guard let nearRange = message.ranges(of: " near ").last else { return nil }
         let token = message[nearRange.upperBound...]
-        var lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // Lua ends a line at \n, \r or \r\n; Swift sees \r\n as one newline character too.
+        var lines = source.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
         guard line - 1 < lines.count else { return nil }
         let text = lines[line - 1]
         if token == "<eof>" { return text.count + 1 }
