@@ -50,6 +50,7 @@ typedef struct pinrules_ctx {
     int64_t instructions;         ///< instructions (and charged work) in the current call
     int breached;                 ///< pinrules_limit_kind; sticky until the call returns
     size_t refused_size;          ///< allocation refused once; a second refusal of it is a breach
+    int64_t refusals;             ///< allocations refused in the current call (see conclude())
 
     // Last error (valid after a non-OK status until the next entry point).
     char *message;                ///< malloc'd
