@@ -878,6 +878,31 @@ pinrules_status pinrules_load(lua_State *L, const char *source, size_t length, c
     return result;
 }
 
+// Compiles without running (the host uses it to locate a syntax error's column). Under the limits.
+static int compile_body(lua_State *L) {
+    load_args *args = (load_args *)lua_touserdata(L, 1);
+    pinrules_sandbox_charge(L, (lua_Integer)(args->length / 4));
+    int status = luaL_loadbufferx(L, args->source, args->length, args->chunkname, "t");
+    args->compile_status = status;
+    if (status != LUA_OK) return lua_error(L);
+    return 0;
+}
+
+pinrules_status pinrules_compile(lua_State *L, const char *source, size_t length, const char *chunkname) {
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    clear_error(ctx);
+    int base = lua_gettop(L);
+    load_args args = {source, length, chunkname, 0, NULL, 0, LUA_OK};
+    arm(ctx, L);
+    lua_pushcfunction(L, compile_body);
+    lua_pushlightuserdata(L, &args);
+    int status = lua_pcall(L, 1, 0, 0);
+    if (status == LUA_ERRRUN && !ctx->breached && args.compile_status != LUA_OK) status = args.compile_status;
+    pinrules_status result = conclude(L, ctx, status, base, PINRULES_RUNTIME);
+    disarm(ctx);
+    return result;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calls.
 

@@ -207,7 +207,13 @@ public final class LuaSandbox {
         let message = context.pointee.message.map { String(cString: $0) } ?? "unknown error"
         switch status {
         case PINRULES_SYNTAX:
-            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?", source: source)
+            let name = "=" + (chunk ?? "?")
+            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?", source: source) { prefix in
+                // Compiles only; the source failed to compile, so nothing of it ever runs.
+                let status = name.withCString { pinrules_compile(self.state, prefix.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, prefix.count, $0) }
+                guard status == PINRULES_SYNTAX else { return nil }
+                return self.context.pointee.message.map { String(cString: $0) }
+            }
         case PINRULES_LIMIT:
             switch Int32(context.pointee.breached) {
             case Int32(PINRULES_LIMIT_INSTRUCTIONS.rawValue): return .limit(.instructions)
@@ -250,10 +256,17 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
-/// Lua reports syntax errors as `chunk:line: message near 'token'`; the column is found by
-/// looking for that token on that line of the source.
+/// Lua reports syntax errors as `chunk:line: message near 'token'`, without a column. The column
+/// is where that token is on that line. When the token occurs more than once on the line, the
+/// one the parser stopped at is found by compiling (never running) the source cut right after
+/// each occurrence: only the cut at the failing token fails with the very same message; a cut
+/// after an earlier, valid occurrence fails at `<eof>` or compiles. Columns are 1-based and count
+/// characters; lines end at LF (a CR before it is dropped), as Lua counts them for LF sources.
 enum SyntaxErrorParser {
-    static func parse(message: String, chunk: String, source: String?) -> SandboxError {
+    /// - parameter compile: compiles a prefix of the source (UTF-8) and returns the raw message
+    ///   of its syntax error, or nil when it compiles.
+    static func parse(message: String, chunk: String, source: String?,
+                      compile: ((UnsafeBufferPointer<UInt8>) -> String?)? = nil) -> SandboxError {
         var text = message
         var line: Int? = nil
         // Lua shows at most LUA_IDSIZE - 1 bytes of a chunk name.
@@ -268,18 +281,57 @@ enum SyntaxErrorParser {
             }
         }
         var column: Int? = nil
-        if let line, let source, let nearRange = text.ranges(of: " near ").last {
+        if let line, line >= 1, let source, let nearRange = text.ranges(of: " near ").last {
             let token = text[nearRange.upperBound...]
-            let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
-            if token == "<eof>" {
-                if line - 1 < lines.count { column = lines[line - 1].count + 1 }
-            } else if token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2, line - 1 < lines.count {
-                let bare = token.dropFirst().dropLast()
-                if let found = lines[line - 1].firstRange(of: bare) {
-                    column = lines[line - 1].distance(from: lines[line - 1].startIndex, to: found.lowerBound) + 1
+            let bytes = Array(source.utf8)
+            // Byte ranges of the lines.
+            var lineStarts = [0]
+            for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(offset + 1) }
+            if line - 1 < lineStarts.count {
+                let start = lineStarts[line - 1]
+                var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let lineBytes = Array(bytes[start..<end])
+                func characters(_ count: Int) -> Int {
+                    String(decoding: lineBytes.prefix(count), as: UTF8.self).count
+                }
+                if token == "<eof>" {
+                    column = characters(lineBytes.count) + 1
+                } else if token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2 {
+                    let bare = Array(token.dropFirst().dropLast().utf8)
+                    let candidates = occurrences(of: bare, in: lineBytes)
+                    var chosen = candidates.first
+                    if candidates.count > 1, let compile {
+                        for candidate in candidates {
+                            let cut = start + candidate + bare.count
+                            let failure = bytes.withUnsafeBufferPointer { compile(UnsafeBufferPointer(rebasing: $0[0..<cut])) }
+                            if failure == message { chosen = candidate; break }
+                        }
+                    }
+                    if let chosen { column = characters(chosen) + 1 }
                 }
             }
         }
         return .syntax(chunk: chunk, line: line, column: column, message: text)
+    }
+
+    /// Byte offsets of `token` in `line`; a token that is a name must stand alone (`end` is not
+    /// found inside `send`).
+    static func occurrences(of token: [UInt8], in line: [UInt8]) -> [Int] {
+        guard !token.isEmpty, token.count <= line.count else { return [] }
+        func isNameByte(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
+        }
+        let nameLike = token.allSatisfy(isNameByte)
+        var found: [Int] = []
+        for offset in 0...(line.count - token.count) where line[offset..<offset + token.count].elementsEqual(token) {
+            if nameLike {
+                if offset > 0, isNameByte(line[offset - 1]) { continue }
+                if offset + token.count < line.count, isNameByte(line[offset + token.count]) { continue }
+            }
+            found.append(offset)
+            if found.count == 16 { break }
+        }
+        return found
     }
 }

@@ -83,6 +83,10 @@ pinrules_status pinrules_setup(lua_State *L, const char *bootstrap, size_t lengt
 pinrules_status pinrules_load(lua_State *L, const char *source, size_t length, const char *chunkname,
                               int trusted, int *ref);
 
+/// Compiles a text chunk without running it (PINRULES_OK or PINRULES_SYNTAX, message in ctx).
+/// Runs protected, under the limits.
+pinrules_status pinrules_compile(lua_State *L, const char *source, size_t length, const char *chunkname);
+
 /// Calls the function at reference `ref` (or its field `field` when not NULL) with the values
 /// on the argument tape, reads every result back onto the result tape (`ctx->out`). Runs
 /// protected, under the limits.
