@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -424,22 +425,65 @@ static int sandbox_rep(lua_State *L) {
 }
 
 // table.move and table.sort run in C without hook checks: charge their work first.
+//
+// table.move is also cut into slices: moving nils allocates nothing, so with the instruction
+// limit off or huge, `table.move({}, 1, 1e15, 2)` would otherwise run far past the deadline.
+// Each slice goes through the stock function after charging it and checking every limit
+// (deadline included). Slices run in the order that keeps an overlapping move correct, as the
+// stock function orders its elements; argument checks and messages are the stock ones.
+#define MOVE_SLICE 4096
+
+static void move_slice(lua_State *L, int dest, lua_Integer s, lua_Integer c, lua_Integer t) {
+    pinrules_sandbox_charge(L, c - s + 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, s);
+    lua_pushinteger(L, c);
+    lua_pushinteger(L, t);
+    lua_pushvalue(L, dest);
+    lua_call(L, 5, 0);
+}
+
 static int sandbox_move(lua_State *L) {
     lua_Integer f = luaL_checkinteger(L, 2);
     lua_Integer e = luaL_checkinteger(L, 3);
-    if (e >= f) {
-        lua_Unsigned count = (lua_Unsigned)e - (lua_Unsigned)f + 1;
-        pinrules_sandbox_charge(L, count > (lua_Unsigned)LUA_MAXINTEGER / 2 ? LUA_MAXINTEGER / 2 : (lua_Integer)count);
+    lua_Integer t = luaL_checkinteger(L, 4);
+    int too_many = e >= f && f <= 0 && e >= LUA_MAXINTEGER + f;   // e - f would overflow
+    if (e < f || too_many || e - f < MOVE_SLICE) {
+        // Small, empty or invalid (the stock function raises its own error): one call.
+        if (e >= f && !too_many) pinrules_sandbox_charge(L, e - f + 1);
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, 1);
+        return 1;
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    int dest = !lua_isnoneornil(L, 5) ? 5 : 1;
+    lua_Integer n = e - f + 1;
+    luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
+    if (t > e || t <= f || (dest != 1 && !lua_compare(L, 1, dest, LUA_OPEQ))) {
+        for (lua_Integer s = f;;) {
+            lua_Integer c = e - s >= MOVE_SLICE ? s + MOVE_SLICE - 1 : e;
+            move_slice(L, dest, s, c, t + (s - f));
+            if (c == e) break;
+            s = c + 1;
+        }
+    } else {
+        for (lua_Integer c = e;;) {
+            lua_Integer s = c - f >= MOVE_SLICE ? c - MOVE_SLICE + 1 : f;
+            move_slice(L, dest, s, c, t + (s - f));
+            if (s == f) break;
+            c = s - 1;
+        }
+    }
+    lua_pushvalue(L, dest);
     return 1;
 }
 
 static int sandbox_sort(lua_State *L) {
     lua_Integer n = luaL_len(L, 1);
-    if (n > 1) {
+    // From INT_MAX on, the stock sort refuses the array ("array too big"); the bound also keeps
+    // n * log2n from overflowing.
+    if (n > 1 && n < INT_MAX) {
         lua_Integer log2n = 1;
         while (((lua_Integer)1 << log2n) < n && log2n < 62) log2n++;
         pinrules_sandbox_charge(L, n * log2n);

@@ -279,6 +279,40 @@ final class EscapeCorpusTests: XCTestCase {
         Expect.usable(sandbox)
     }
 
+    func testTableMoveOfNilsEndsAtTheDeadlineWithoutInstructionLimit() throws {
+        var limits = SandboxLimits.test
+        limits.instructions = 0
+        let sandbox = try LuaSandbox.forTests(limits: limits)
+        Expect.limit(.deadline, sandbox.run("return function() table.move({}, 1, math.maxinteger - 10, 2) end"))
+        Expect.limit(.deadline, sandbox.run("return function() local t = {} table.move(t, 1, 1e15, 3) end"))
+        Expect.usable(sandbox)
+    }
+
+    func testTableMoveMatchesStockLua() throws {
+        // Moves longer than one slice (4096), overlapping both ways, into another table.
+        let sandbox = try LuaSandbox.forTests()
+        Expect.values([true], sandbox.run("""
+            return function()
+              local function list(n) local t = {} for i = 1, n do t[i] = i end return t end
+              local function check(t, expected) for i = 1, #expected do if t[i] ~= expected[i] then return false end end return #t == #expected end
+              local n = 10000
+              local a = table.move(list(n), 1, n, 3)           -- overlapping, towards the end
+              local exp = {1, 2} for i = 1, n do exp[i + 2] = i end
+              if not check(a, exp) then return "up" end
+              local b = table.move(list(n), 3, n, 1)           -- overlapping, towards the start
+              exp = {} for i = 3, n do exp[#exp + 1] = i end exp[n - 1] = n - 1 exp[n] = n
+              if not check(b, exp) then return "down" end
+              local c = table.move(list(n), 1, n, 1, {})       -- into another table
+              if not check(c, list(n)) then return "other" end
+              local ok, err = pcall(table.move, {}, math.mininteger, 0, 1)
+              if ok or not err:find("too many elements to move") then return err end
+              ok, err = pcall(table.move, {}, 1, 10000, math.maxinteger)
+              if ok or not err:find("destination wrap around") then return err end
+              return true
+            end
+            """))
+    }
+
     func testLoadOfHugeSourceIsCharged() throws {
         let sandbox = try LuaSandbox.forTests()
         let outcome = sandbox.run("""
