@@ -58,7 +58,9 @@ public final class LuaSandbox {
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) throws(SandboxError) {
         self.configuration = configuration
         self.limits = configuration.limits
-        self.encoder = TapeEncoder(maxDepth: configuration.maxDepth)
+        // The same bound as the C side's (clamped to 1...1024 below), so an argument the encoder
+        // accepts is never refused by the C reader as a malformed tape.
+        self.encoder = TapeEncoder(maxDepth: max(1, min(configuration.maxDepth, 1024)))
         context = UnsafeMutablePointer<pinrules_ctx>.allocate(capacity: 1)
         context.initialize(to: pinrules_ctx())
         context.pointee.hook_interval = Int32(clamping: max(1, configuration.hookInterval))

@@ -191,6 +191,17 @@ final class ValueBridgeTests: XCTestCase {
         Expect.values([[[1]]], sandbox.run(rule, arguments: [[[1]]]))
     }
 
+    func testMaxDepthAboveTheCapIsClampedConsistently() throws {
+        let sandbox = try LuaSandbox.forTests(maxDepth: 5000)
+        var value: JSONValue = 1
+        for _ in 0..<1100 { value = [value] }
+        let rule = try sandbox.load("return function(x) return x end", chunkName: "id.lua")
+        XCTAssertThrowsError(try sandbox.call(rule, arguments: [.json(value)])) { error in
+            guard case SandboxError.badArgument(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("nesting deeper than 1024"), reason)
+        }
+    }
+
     func testReferenceArguments() throws {
         let sandbox = try LuaSandbox.forTests()
         let config = try sandbox.load("return {threshold = 3}", chunkName: "config.lua")
