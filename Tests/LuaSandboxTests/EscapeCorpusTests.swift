@@ -250,6 +250,28 @@ final class EscapeCorpusTests: XCTestCase {
         Expect.usable(sandbox)
     }
 
+    func testPlainFindBomb() throws {
+        // lmemfind is O(subject x needle): plain find needs the budget too.
+        try PendingFeatures.requireBudgetedPatterns()
+        let sandbox = try LuaSandbox.forTests()
+        let outcome = sandbox.run(#"return function() local s = ("a"):rep(4e6) return s:find(("a"):rep(2e6) .. "b", 1, true) end"#)
+        XCTAssertTrue(outcome.error == .limit(.instructions) || outcome.error == .limit(.deadline), "\(String(describing: outcome.error))")
+        Expect.ended(outcome)
+        Expect.usable(sandbox)
+    }
+
+    func testGsubWithManyMatchesAndNoOutputIsBounded() throws {
+        // Millions of matches that produce nothing: no memory grows, only the budget can stop it.
+        try PendingFeatures.requireBudgetedPatterns()
+        var limits = SandboxLimits.test
+        limits.instructions = 0
+        let sandbox = try LuaSandbox.forTests(limits: limits)
+        let outcome = sandbox.run(#"return function() local s = ("x"):rep(2e7) while true do s:gsub("x", "") end end"#)
+        XCTAssertEqual(outcome.error, .limit(.deadline))
+        Expect.ended(outcome)
+        Expect.usable(sandbox)
+    }
+
     func testGsubOutputBombIsAMemoryLimit() throws {
         try PendingFeatures.requireBudgetedPatterns()
         let sandbox = try LuaSandbox.forTests()
