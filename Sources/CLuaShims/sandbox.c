@@ -114,7 +114,10 @@ static void arm(pinrules_ctx *ctx, lua_State *L) {
     ctx->refused_size = 0;
     ctx->refusals = 0;
     ctx->memory_peak = ctx->memory_in_use;
-    ctx->deadline_at_ns = ctx->deadline_ns > 0 ? now_ns() + ctx->deadline_ns : 0;
+    int64_t now = now_ns();
+    // Saturate: now + a huge deadline must not overflow (signed overflow is undefined).
+    ctx->deadline_at_ns = ctx->deadline_ns <= 0 ? 0
+        : (ctx->deadline_ns > INT64_MAX - now ? INT64_MAX : now + ctx->deadline_ns);
     // A previous breach may have left this thread checking on every instruction.
     lua_sethook(L, limit_hook, LUA_MASKCOUNT, ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
 }

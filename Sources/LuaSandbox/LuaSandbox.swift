@@ -95,8 +95,10 @@ public final class LuaSandbox {
     private func applyLimits() {
         context.pointee.memory_limit = max(0, limits.memoryBytes)
         context.pointee.instruction_limit = max(0, limits.instructions)
+        // Saturating: a huge deadline (e.g. .seconds(Int64.max)) must not trap on overflow.
         let (seconds, attoseconds) = limits.deadline.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let nanoseconds = overflow ? (seconds > 0 ? Int64.max : 0) : whole.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
         context.pointee.deadline_ns = max(0, nanoseconds)
     }
 

@@ -119,6 +119,13 @@ final class EscapeCorpusTests: XCTestCase {
         Expect.usable(sandbox)
     }
 
+    func testHugeDeadlineDoesNotTrap() throws {
+        let sandbox = try LuaSandbox.forTests()
+        sandbox.limits.deadline = .seconds(Int64.max)
+        Expect.limit(.instructions, sandbox.run("return function() while true do end end"))
+        Expect.usable(sandbox)
+    }
+
     func testLimitsApplyAfterChangingThem() throws {
         let sandbox = try LuaSandbox.forTests()
         let rule = try sandbox.load("return function(n) local s = 0 for i = 1, n do s = s + i end return s end", chunkName: "sum.lua")
