@@ -79,6 +79,14 @@ final class EscapeCorpusResultTests: XCTestCase {
         Expect.usable(sandbox)
     }
 
+    func testPathsEscapeOddKeys() throws {
+        let sandbox = try LuaSandbox.forTests()
+        Expect.badReturn(path: #"["a\"b"]["line\10two"]["nul\0"]"#, reasonContains: "function", sandbox.run(
+            #"return function() return {['a"b'] = {["line\ntwo"] = {["nul\0"] = function() end}}} end"#))
+        let outcome = sandbox.run(#"return function() return {["k\n\255"] = 1} end"#)
+        XCTAssertEqual(outcome.warnings, ["invalid UTF-8 repaired at [\"k\\10\u{FFFD}\"]"])
+    }
+
     func testHostileResultTableIsReadRaw() throws {
         let sandbox = try LuaSandbox.forTests()
         let outcome = sandbox.run("""
