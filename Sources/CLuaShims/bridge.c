@@ -159,7 +159,18 @@ static void format_path(tape_writer *w) {
         } else if (is_identifier(s->key, s->key_length)) {
             n = snprintf(out + used, cap - used, "%s%.*s", used ? "." : "", (int)(s->key_length > 100 ? 100 : s->key_length), s->key);
         } else {
-            n = snprintf(out + used, cap - used, "[\"%.*s\"]", (int)(s->key_length > 100 ? 100 : s->key_length), s->key);
+            // Escaped as in Lua source, so a key with a quote, a NUL or a newline cannot make the
+            // path ambiguous (warnings are newline-separated).
+            char key[100 * 4 + 1];
+            size_t k = 0;
+            for (size_t j = 0; j < s->key_length && j < 100; j++) {
+                unsigned char c = (unsigned char)s->key[j];
+                if (c == '"' || c == '\\') { key[k++] = '\\'; key[k++] = (char)c; }
+                else if (c < 0x20 || c == 0x7F) k += (size_t)snprintf(key + k, sizeof key - k, "\\%u", c);
+                else key[k++] = (char)c;
+            }
+            key[k] = 0;
+            n = snprintf(out + used, cap - used, "[\"%s\"]", key);
         }
         if (n < 0) break;
         used += (size_t)n;

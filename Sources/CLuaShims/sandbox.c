@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ char pinrules_key_frozen;
 static char key_make_env;
 static char key_coverage;
 static char key_trusted_env;
+static char key_metatable_guard;
 
 pinrules_ctx *pinrules_getctx(lua_State *L) {
     return *(pinrules_ctx **)lua_getextraspace(L);
@@ -49,6 +51,7 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
             ctx->breached = PINRULES_LIMIT_MEMORY;
         }
         ctx->refused_size = nsize;
+        ctx->refusals++;
         return NULL;
     }
     void *block = realloc(ptr, nsize);
@@ -140,8 +143,12 @@ static void arm(pinrules_ctx *ctx, lua_State *L) {
     ctx->breached = PINRULES_LIMIT_NONE;
     ctx->instructions = 0;
     ctx->refused_size = 0;
+    ctx->refusals = 0;
     ctx->memory_peak = ctx->memory_in_use;
-    ctx->deadline_at_ns = ctx->deadline_ns > 0 ? now_ns() + ctx->deadline_ns : 0;
+    int64_t now = now_ns();
+    // Saturate: now + a huge deadline must not overflow (signed overflow is undefined).
+    ctx->deadline_at_ns = ctx->deadline_ns <= 0 ? 0
+        : (ctx->deadline_ns > INT64_MAX - now ? INT64_MAX : now + ctx->deadline_ns);
     // A previous breach may have left this thread checking on every instruction.
     if (!ctx->unguarded)
         lua_sethook(L, limit_hook, hook_mask(ctx), ctx->hook_interval > 0 ? ctx->hook_interval : 1000);
@@ -265,12 +272,49 @@ static const char *frozen_name(lua_State *L, int index) {
 // ---------------------------------------------------------------------------------------------
 // Restricted base functions.
 
+// Metatables set by rules may never hold __gc or __close. Checking at setmetatable is not
+// enough: Lua looks __close up when a to-be-closed variable (or a generic `for` closing value)
+// is created, so `mt.__close = f` after setmetatable(t, mt) would still reach the unsafe 5.4.4
+// code. So a table accepted as a metatable gets the guard as its own metatable: its __newindex
+// refuses those two keys (every new key of a guarded table goes through it), sandbox_rawset
+// refuses them too, and the guard cannot be removed or replaced (__metatable). (__gc added later
+// would be harmless, Lua marks finalizers only at setmetatable, but it is refused alike.)
+static int is_finalizer_key(lua_State *L, int key) {
+    size_t n;
+    if (lua_type(L, key) != LUA_TSTRING) return 0;
+    const char *k = lua_tolstring(L, key, &n);
+    return (n == 4 && memcmp(k, "__gc", 4) == 0) || (n == 7 && memcmp(k, "__close", 7) == 0);
+}
+
+static int raise_finalizer_key(lua_State *L, int key) {
+    return raise_forbidden(L, lua_tostring(L, key), "metamethods are not allowed in the sandbox");
+}
+
+static int is_guard(lua_State *L, int mt_index) {
+    mt_index = lua_absindex(L, mt_index);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_metatable_guard);
+    int found = lua_rawequal(L, -1, mt_index);
+    lua_pop(L, 1);
+    return found;
+}
+
+static int guard_newindex(lua_State *L) {
+    if (is_finalizer_key(L, 2)) return raise_finalizer_key(L, 2);
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
 static int sandbox_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
     const char *name = frozen_name(L, 1);
     if (name) return raise_read_only(L, name, 2);
+    if (is_finalizer_key(L, 2) && lua_getmetatable(L, 1)) {
+        if (is_guard(L, -1)) return raise_finalizer_key(L, 2);
+        lua_pop(L, 1);
+    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
     return 1;
@@ -290,7 +334,8 @@ static int is_marker(lua_State *L, int mt_index) {
 }
 
 // setmetatable without finalizers or to-be-closed values: __gc runs with hooks off (a looping
-// finalizer hangs the host) and Lua 5.4.4 has memory-safety bugs around __close.
+// finalizer hangs the host) and Lua 5.4.4 has memory-safety bugs around __close. See the guard
+// above for why the metatable itself is guarded. Metatables are read raw (no metamethods run).
 static int sandbox_setmetatable(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     int t = lua_type(L, 2);
@@ -298,20 +343,70 @@ static int sandbox_setmetatable(lua_State *L) {
     lua_settop(L, 2);
     const char *name = frozen_name(L, 1);
     if (name) return raise_forbidden(L, name, "cannot be changed: the sandbox's shared tables are read-only");
-    if (t == LUA_TTABLE) {
-        if (lua_getfield(L, 2, "__gc") != LUA_TNIL) return raise_forbidden(L, "__gc", "metamethods are not allowed in the sandbox");
-        lua_pop(L, 1);
-        if (lua_getfield(L, 2, "__close") != LUA_TNIL) return raise_forbidden(L, "__close", "metamethods are not allowed in the sandbox");
-        lua_pop(L, 1);
-    }
     if (lua_getmetatable(L, 1)) {
+        if (is_guard(L, -1))
+            return luaL_error(L, "a table used as a metatable cannot have a metatable of its own in the sandbox");
         // The bridge's array/object markers may be replaced; other protected metatables may not.
-        if (!is_marker(L, -1) && lua_getfield(L, -1, "__metatable") != LUA_TNIL)
+        lua_pushliteral(L, "__metatable");
+        if (!is_marker(L, -2) && lua_rawget(L, -2) != LUA_TNIL)
             return luaL_error(L, "cannot change a protected metatable");
         lua_settop(L, 2);
     }
+    if (t == LUA_TTABLE) {
+        if (lua_rawequal(L, 1, 2)) return luaL_error(L, "a table cannot be its own metatable in the sandbox");
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return raise_forbidden(L, "__gc", "metamethods are not allowed in the sandbox");
+        lua_pushliteral(L, "__close");
+        if (lua_rawget(L, 2) != LUA_TNIL) return raise_forbidden(L, "__close", "metamethods are not allowed in the sandbox");
+        lua_settop(L, 2);
+        if (lua_getmetatable(L, 2)) {
+            if (!is_guard(L, -1))
+                return luaL_error(L, "a table that has a metatable cannot be used as a metatable in the sandbox");
+            lua_pop(L, 1);
+        } else {
+            lua_rawgetp(L, LUA_REGISTRYINDEX, &key_metatable_guard);
+            lua_setmetatable(L, 2);
+        }
+    }
     lua_setmetatable(L, 1);
     return 1;
+}
+
+// xpcall whose message handler is skipped once a limit is breached. Lua calls the handler at the
+// point of the error, before unwinding; when the error comes from the limit hook, Lua is still
+// inside the hook with hooks disabled (L->allowhook is restored only when the pcall unwinds), so
+// a rule's handler would run unhooked and `xpcall(f, function() while true do end end)` would
+// hang the host. A limit error cannot be handled anyway: after a breach the error value goes on
+// unchanged. Otherwise the rule's handler runs as usual (hooks are on for errors raised by
+// functions). Mirrors luaB_xpcall, continuation included, so xpcall stays yieldable.
+static int guarded_handler(lua_State *L) {
+    if (pinrules_getctx(L)->breached) return 1;     // the error value, unchanged
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int finish_xpcall(lua_State *L, int status, lua_KContext extra) {
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+static int sandbox_xpcall(lua_State *L) {
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_handler, 1);
+    lua_replace(L, 2);
+    lua_pushboolean(L, 1);                           // first result
+    lua_pushvalue(L, 1);                             // function
+    lua_rotate(L, 3, 2);                             // below the function's arguments
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_xpcall);
+    return finish_xpcall(L, status, 2);
 }
 
 static int sandbox_collectgarbage(lua_State *L) {
@@ -365,22 +460,65 @@ static int sandbox_rep(lua_State *L) {
 }
 
 // table.move and table.sort run in C without hook checks: charge their work first.
+//
+// table.move is also cut into slices: moving nils allocates nothing, so with the instruction
+// limit off or huge, `table.move({}, 1, 1e15, 2)` would otherwise run far past the deadline.
+// Each slice goes through the stock function after charging it and checking every limit
+// (deadline included). Slices run in the order that keeps an overlapping move correct, as the
+// stock function orders its elements; argument checks and messages are the stock ones.
+#define MOVE_SLICE 4096
+
+static void move_slice(lua_State *L, int dest, lua_Integer s, lua_Integer c, lua_Integer t) {
+    pinrules_sandbox_charge(L, c - s + 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, s);
+    lua_pushinteger(L, c);
+    lua_pushinteger(L, t);
+    lua_pushvalue(L, dest);
+    lua_call(L, 5, 0);
+}
+
 static int sandbox_move(lua_State *L) {
     lua_Integer f = luaL_checkinteger(L, 2);
     lua_Integer e = luaL_checkinteger(L, 3);
-    if (e >= f) {
-        lua_Unsigned count = (lua_Unsigned)e - (lua_Unsigned)f + 1;
-        pinrules_sandbox_charge(L, count > (lua_Unsigned)LUA_MAXINTEGER / 2 ? LUA_MAXINTEGER / 2 : (lua_Integer)count);
+    lua_Integer t = luaL_checkinteger(L, 4);
+    int too_many = e >= f && f <= 0 && e >= LUA_MAXINTEGER + f;   // e - f would overflow
+    if (e < f || too_many || e - f < MOVE_SLICE) {
+        // Small, empty or invalid (the stock function raises its own error): one call.
+        if (e >= f && !too_many) pinrules_sandbox_charge(L, e - f + 1);
+        lua_pushvalue(L, lua_upvalueindex(1));
+        lua_insert(L, 1);
+        lua_call(L, lua_gettop(L) - 1, 1);
+        return 1;
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
+    int dest = !lua_isnoneornil(L, 5) ? 5 : 1;
+    lua_Integer n = e - f + 1;
+    luaL_argcheck(L, t <= LUA_MAXINTEGER - n + 1, 4, "destination wrap around");
+    if (t > e || t <= f || (dest != 1 && !lua_compare(L, 1, dest, LUA_OPEQ))) {
+        for (lua_Integer s = f;;) {
+            lua_Integer c = e - s >= MOVE_SLICE ? s + MOVE_SLICE - 1 : e;
+            move_slice(L, dest, s, c, t + (s - f));
+            if (c == e) break;
+            s = c + 1;
+        }
+    } else {
+        for (lua_Integer c = e;;) {
+            lua_Integer s = c - f >= MOVE_SLICE ? c - MOVE_SLICE + 1 : f;
+            move_slice(L, dest, s, c, t + (s - f));
+            if (s == f) break;
+            c = s - 1;
+        }
+    }
+    lua_pushvalue(L, dest);
     return 1;
 }
 
 static int sandbox_sort(lua_State *L) {
     lua_Integer n = luaL_len(L, 1);
-    if (n > 1) {
+    // From INT_MAX on, the stock sort refuses the array ("array too big"); the bound also keeps
+    // n * log2n from overflowing.
+    if (n > 1 && n < INT_MAX) {
         lua_Integer log2n = 1;
         while (((lua_Integer)1 << log2n) < n && log2n < 62) log2n++;
         pinrules_sandbox_charge(L, n * log2n);
@@ -404,7 +542,9 @@ static int sandbox_load(lua_State *L) {
             return raise_forbidden(L, "load(binary chunk)", "is not available in the sandbox (load takes source text)");
         pinrules_sandbox_charge(L, (lua_Integer)(len / 4));
         chunkname = luaL_optstring(L, 2, source);
-        status = luaL_loadbufferx(L, source, len, chunkname, "t");
+        // Binary chunks were refused above; a mode without 't' refuses text as stock Lua does.
+        const char *mode = luaL_optstring(L, 3, "bt");
+        status = luaL_loadbufferx(L, source, len, chunkname, strchr(mode, 't') ? "t" : "b");
     } else {
         return raise_forbidden(L, "load(function)", "is not available in the sandbox (load takes source text)");
     }
@@ -609,9 +749,16 @@ static int message_handler(lua_State *L) {
     return 1;
 }
 
-// Turns the error value at the top into a message; runs protected because __tostring is rule code.
+// Turns an error value that is not a string into a message, as lua.c does: its __tostring when
+// it has one (rule code: runs protected, under the limits), a number as text, anything else as
+// "(error object is a X value)". Everything that allocates happens in here, protected: the caller
+// runs outside any protected call, possibly with memory at the cap.
 static int error_to_string(lua_State *L) {
-    luaL_tolstring(L, 1, NULL);
+    if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL || lua_type(L, 1) == LUA_TNUMBER) {
+        luaL_tolstring(L, 1, NULL);
+        return 1;
+    }
+    lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     return 1;
 }
 
@@ -621,6 +768,7 @@ static pinrules_status conclude(lua_State *L, pinrules_ctx *ctx, int status, int
     // Read the message before disarming: a __tostring that loops must meet the limits.
     size_t length = 0;
     const char *text = NULL;
+    char fallback[64];
     if (lua_type(L, -1) == LUA_TSTRING) {
         text = lua_tolstring(L, -1, &length);
     } else if (status != LUA_OK) {
@@ -629,14 +777,21 @@ static pinrules_status conclude(lua_State *L, pinrules_ctx *ctx, int status, int
         if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
             text = lua_tolstring(L, -1, &length);
         } else {
-            const char *type = luaL_typename(L, -2);
-            lua_pop(L, 1);
-            lua_pushfstring(L, "(error object is a %s value)", type);
-            text = lua_tolstring(L, -1, &length);
+            // __tostring failed (or memory ran out): no Lua allocation out here.
+            snprintf(fallback, sizeof fallback, "(error object is a %s value)", luaL_typename(L, -2));
+            text = fallback;
+            length = strlen(fallback);
         }
     }
+    // Functions that allocate through luaL_Buffer (string.rep, table.concat, string.format,
+    // gsub...) call the allocator directly: a refusal there raises a plain runtime error "not
+    // enough memory" without the retry that makes the allocator mark a breach. It is the memory
+    // limit all the same.
+    static const char oom[] = "not enough memory";
+    int out_of_memory = status == LUA_ERRMEM ||
+        (status != LUA_OK && ctx->refusals > 0 && text && length == sizeof oom - 1 && memcmp(text, oom, length) == 0);
     pinrules_status result;
-    if (ctx->breached || status == LUA_ERRMEM) {
+    if (ctx->breached || out_of_memory) {
         if (!ctx->breached) ctx->breached = PINRULES_LIMIT_MEMORY;
         const char *m = limit_message(ctx);
         set_message(ctx, m, strlen(m));
@@ -690,6 +845,13 @@ static int setup_body(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
 
+    lua_createtable(L, 0, 2);                       // the guard of metatables set by rules
+    lua_pushcfunction(L, guard_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_metatable_guard);
+
     lua_createtable(L, 0, 16);                      // weak-keyed set of read-only proxies
     lua_createtable(L, 0, 1);
     lua_pushliteral(L, "k");
@@ -707,6 +869,7 @@ static int setup_body(lua_State *L) {
         {"rawset", sandbox_rawset},
         {"setmetatable", sandbox_setmetatable},
         {"collectgarbage", sandbox_collectgarbage},
+        {"xpcall", sandbox_xpcall},
         {"rep", sandbox_rep},
         {"array", host_array},
         {"object", host_object},
@@ -754,12 +917,14 @@ typedef struct load_args {
     int trusted;
     int *ref;
     int phase;   // 0 compiling, 1 running
+    int compile_status;
 } load_args;
 
 static int load_body(lua_State *L) {
     load_args *args = (load_args *)lua_touserdata(L, 1);
     pinrules_sandbox_charge(L, (lua_Integer)(args->length / 4));
     int status = luaL_loadbufferx(L, args->source, args->length, args->chunkname, "t");
+    args->compile_status = status;
     if (status != LUA_OK) return lua_error(L);       // syntax (or memory) error, phase 0
     args->phase = 1;
     if (args->trusted == PINRULES_LOAD_COMPILE_ONLY) {
@@ -786,12 +951,40 @@ pinrules_status pinrules_load(lua_State *L, const char *source, size_t length, c
     pinrules_ctx *ctx = pinrules_getctx(L);
     clear_error(ctx);
     int base = lua_gettop(L);
-    load_args args = {source, length, chunkname, trusted, ref, 0};
+    load_args args = {source, length, chunkname, trusted, ref, 0, LUA_OK};
     arm(ctx, L);
     lua_pushcfunction(L, load_body);
     lua_pushlightuserdata(L, &args);
     int status = lua_pcall(L, 1, 0, 0);
-    if (status == LUA_ERRRUN && args.phase == 0 && !ctx->breached) status = LUA_ERRSYNTAX;
+    // lua_error rethrows the compiler's failure as LUA_ERRRUN: restore what it was, so that
+    // running out of memory while compiling is a memory limit, not a syntax error.
+    if (status == LUA_ERRRUN && args.phase == 0 && !ctx->breached && args.compile_status != LUA_OK)
+        status = args.compile_status;
+    pinrules_status result = conclude(L, ctx, status, base, PINRULES_RUNTIME);
+    disarm(ctx);
+    return result;
+}
+
+// Compiles without running (the host uses it to locate a syntax error's column). Under the limits.
+static int compile_body(lua_State *L) {
+    load_args *args = (load_args *)lua_touserdata(L, 1);
+    pinrules_sandbox_charge(L, (lua_Integer)(args->length / 4));
+    int status = luaL_loadbufferx(L, args->source, args->length, args->chunkname, "t");
+    args->compile_status = status;
+    if (status != LUA_OK) return lua_error(L);
+    return 0;
+}
+
+pinrules_status pinrules_compile(lua_State *L, const char *source, size_t length, const char *chunkname) {
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    clear_error(ctx);
+    int base = lua_gettop(L);
+    load_args args = {source, length, chunkname, 0, NULL, 0, LUA_OK};
+    arm(ctx, L);
+    lua_pushcfunction(L, compile_body);
+    lua_pushlightuserdata(L, &args);
+    int status = lua_pcall(L, 1, 0, 0);
+    if (status == LUA_ERRRUN && !ctx->breached && args.compile_status != LUA_OK) status = args.compile_status;
     pinrules_status result = conclude(L, ctx, status, base, PINRULES_RUNTIME);
     disarm(ctx);
     return result;

@@ -58,7 +58,9 @@ public final class LuaSandbox {
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) throws(SandboxError) {
         self.configuration = configuration
         self.limits = configuration.limits
-        self.encoder = TapeEncoder(maxDepth: configuration.maxDepth)
+        // The same bound as the C side's (clamped to 1...1024 below), so an argument the encoder
+        // accepts is never refused by the C reader as a malformed tape.
+        self.encoder = TapeEncoder(maxDepth: max(1, min(configuration.maxDepth, 1024)))
         context = UnsafeMutablePointer<pinrules_ctx>.allocate(capacity: 1)
         context.initialize(to: pinrules_ctx())
         context.pointee.hook_interval = Int32(clamping: max(1, configuration.hookInterval))
@@ -95,8 +97,10 @@ public final class LuaSandbox {
     private func applyLimits() {
         context.pointee.memory_limit = max(0, limits.memoryBytes)
         context.pointee.instruction_limit = max(0, limits.instructions)
+        // Saturating: a huge deadline (e.g. .seconds(Int64.max)) must not trap on overflow.
         let (seconds, attoseconds) = limits.deadline.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let nanoseconds = overflow ? (seconds > 0 ? Int64.max : 0) : whole.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
         context.pointee.deadline_ns = max(0, nanoseconds)
     }
 
@@ -138,14 +142,7 @@ public final class LuaSandbox {
         let start = monotonicNanoseconds()
         let status = compile(source, chunkName: chunkName, mode: mode, reference: &reference)
         recordStatistics(since: start)
-        guard status == PINRULES_OK else {
-            let error = finishFailure(status, chunk: chunkName, source: source)
-            if case .syntax(let chunk, let line?, _, let message) = error {
-                let column = syntaxColumn(source: source, chunkName: chunkName, line: line, message: message)
-                throw .syntax(chunk: chunk, line: line, column: column, message: message)
-            }
-            throw error
-        }
+        guard status == PINRULES_OK else { throw finishFailure(status, chunk: chunkName, source: source) }
         return LuaReference(id: reference, owner: ObjectIdentifier(self))
     }
 
@@ -158,38 +155,6 @@ public final class LuaSandbox {
                 }
             }
         }
-    }
-
-    /// Lua names the token it stopped at (`near '='`) but not its column. Of the places that
-    /// token stands on the reported line, the right one is the first after which the source,
-    /// cut there, fails with the very same message: before it, the parser would have reached
-    /// the end of the text instead.
-    private func syntaxColumn(source: String, chunkName: String, line: Int, message: String) -> Int? {
-        guard let nearRange = message.ranges(of: " near ").last else { return nil }
-        let token = message[nearRange.upperBound...]
-        // Lua ends a line at \n, \r or \r\n; Swift sees \r\n as one newline character too.
-        var lines = source.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline })
-        guard line - 1 < lines.count else { return nil }
-        let text = lines[line - 1]
-        if token == "<eof>" { return text.count + 1 }
-        guard token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2 else { return nil }
-        let bare = token.dropFirst().dropLast()
-        let candidates = text.ranges(of: bare)
-        guard candidates.count > 1 else {
-            return candidates.first.map { text.distance(from: text.startIndex, to: $0.lowerBound) + 1 }
-        }
-        let expected = "\(line): \(message)"
-        for candidate in candidates {
-            lines[line - 1] = text[..<candidate.upperBound]
-            let prefix = lines[..<line].joined(separator: "\n")
-            var unused: Int32 = 0
-            _ = compile(prefix, chunkName: chunkName, mode: Int32(PINRULES_LOAD_COMPILE_ONLY), reference: &unused)
-            let got = context.pointee.message.map { String(cString: $0) } ?? ""
-            if got.hasSuffix(expected) {
-                return text.distance(from: text.startIndex, to: candidate.lowerBound) + 1
-            }
-        }
-        return candidates.first.map { text.distance(from: text.startIndex, to: $0.lowerBound) + 1 }
     }
 
     /// Calls a function the sandbox holds: `reference` itself, or its field `field` (read raw)
@@ -284,7 +249,13 @@ public final class LuaSandbox {
         let message = context.pointee.message.map { String(cString: $0) } ?? "unknown error"
         switch status {
         case PINRULES_SYNTAX:
-            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?")
+            let name = "=" + (chunk ?? "?")
+            return SyntaxErrorParser.parse(message: message, chunk: chunk ?? "?", source: source) { prefix in
+                // Compiles only; the source failed to compile, so nothing of it ever runs.
+                let status = name.withCString { pinrules_compile(self.state, prefix.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, prefix.count, $0) }
+                guard status == PINRULES_SYNTAX else { return nil }
+                return self.context.pointee.message.map { String(cString: $0) }
+            }
         case PINRULES_LIMIT:
             switch Int32(context.pointee.breached) {
             case Int32(PINRULES_LIMIT_INSTRUCTIONS.rawValue): return .limit(.instructions)
@@ -327,10 +298,17 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
 }
 
-/// Lua reports syntax errors as `chunk:line: message near 'token'`: this reads the line and the
-/// message; `LuaSandbox.syntaxColumn` finds the column.
+/// Lua reports syntax errors as `chunk:line: message near 'token'`, without a column. The column
+/// is where that token is on that line. When the token occurs more than once on the line, the
+/// one the parser stopped at is found by compiling (never running) the source cut right after
+/// each occurrence: only the cut at the failing token fails with the very same message; a cut
+/// after an earlier, valid occurrence fails at `<eof>` or compiles. Columns are 1-based and count
+/// characters; lines end at LF (a CR before it is dropped), as Lua counts them for LF sources.
 enum SyntaxErrorParser {
-    static func parse(message: String, chunk: String) -> SandboxError {
+    /// - parameter compile: compiles a prefix of the source (UTF-8) and returns the raw message
+    ///   of its syntax error, or nil when it compiles.
+    static func parse(message: String, chunk: String, source: String?,
+                      compile: ((UnsafeBufferPointer<UInt8>) -> String?)? = nil) -> SandboxError {
         var text = message
         var line: Int? = nil
         // Lua shows at most LUA_IDSIZE - 1 bytes of a chunk name.
@@ -344,6 +322,58 @@ enum SyntaxErrorParser {
                 text = String(rest.dropFirst(digits.count + 2))
             }
         }
-        return .syntax(chunk: chunk, line: line, column: nil, message: text)
+        var column: Int? = nil
+        if let line, line >= 1, let source, let nearRange = text.ranges(of: " near ").last {
+            let token = text[nearRange.upperBound...]
+            let bytes = Array(source.utf8)
+            // Byte ranges of the lines.
+            var lineStarts = [0]
+            for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") { lineStarts.append(offset + 1) }
+            if line - 1 < lineStarts.count {
+                let start = lineStarts[line - 1]
+                var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
+                if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let lineBytes = Array(bytes[start..<end])
+                func characters(_ count: Int) -> Int {
+                    String(decoding: lineBytes.prefix(count), as: UTF8.self).count
+                }
+                if token == "<eof>" {
+                    column = characters(lineBytes.count) + 1
+                } else if token.hasPrefix("'"), token.hasSuffix("'"), token.count >= 2 {
+                    let bare = Array(token.dropFirst().dropLast().utf8)
+                    let candidates = occurrences(of: bare, in: lineBytes)
+                    var chosen = candidates.first
+                    if candidates.count > 1, let compile {
+                        for candidate in candidates {
+                            let cut = start + candidate + bare.count
+                            let failure = bytes.withUnsafeBufferPointer { compile(UnsafeBufferPointer(rebasing: $0[0..<cut])) }
+                            if failure == message { chosen = candidate; break }
+                        }
+                    }
+                    if let chosen { column = characters(chosen) + 1 }
+                }
+            }
+        }
+        return .syntax(chunk: chunk, line: line, column: column, message: text)
+    }
+
+    /// Byte offsets of `token` in `line`; a token that is a name must stand alone (`end` is not
+    /// found inside `send`).
+    static func occurrences(of token: [UInt8], in line: [UInt8]) -> [Int] {
+        guard !token.isEmpty, token.count <= line.count else { return [] }
+        func isNameByte(_ b: UInt8) -> Bool {
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b >= 0x80
+        }
+        let nameLike = token.allSatisfy(isNameByte)
+        var found: [Int] = []
+        for offset in 0...(line.count - token.count) where line[offset..<offset + token.count].elementsEqual(token) {
+            if nameLike {
+                if offset > 0, isNameByte(line[offset - 1]) { continue }
+                if offset + token.count < line.count, isNameByte(line[offset + token.count]) { continue }
+            }
+            found.append(offset)
+            if found.count == 16 { break }
+        }
+        return found
     }
 }

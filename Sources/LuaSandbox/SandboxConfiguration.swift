@@ -26,7 +26,7 @@ public struct SandboxConfiguration: Sendable, Equatable {
     public var limits: SandboxLimits
     /// Instructions between two checks of the limits. Smaller is more precise and slower.
     public var hookInterval: Int
-    /// Deepest nesting of tables a value may have to cross the bridge (either way).
+    /// Deepest nesting of tables a value may have to cross the bridge (either way); at most 1024.
     public var maxDepth: Int
     /// Largest result, in bytes of its encoded form, that a call may return.
     public var maxResultBytes: Int

@@ -52,6 +52,7 @@ typedef struct pinrules_ctx {
     int64_t instructions;         ///< instructions (and charged work) in the current call
     int breached;                 ///< pinrules_limit_kind; sticky until the call returns
     size_t refused_size;          ///< allocation refused once; a second refusal of it is a breach
+    int64_t refusals;             ///< allocations refused in the current call (see conclude())
 
     // Last error (valid after a non-OK status until the next entry point).
     char *message;                ///< malloc'd
@@ -90,6 +91,10 @@ enum {
 /// `*ref`. Runs protected, under the limits. `trusted` is one of PINRULES_LOAD_*.
 pinrules_status pinrules_load(lua_State *L, const char *source, size_t length, const char *chunkname,
                               int trusted, int *ref);
+
+/// Compiles a text chunk without running it (PINRULES_OK or PINRULES_SYNTAX, message in ctx).
+/// Runs protected, under the limits.
+pinrules_status pinrules_compile(lua_State *L, const char *source, size_t length, const char *chunkname);
 
 /// Calls the function at reference `ref` (or its field `field` when not NULL) with the values
 /// on the argument tape, reads every result back onto the result tape (`ctx->out`). Runs
