@@ -43,7 +43,7 @@ public struct LuaCallResult: Sendable, Equatable {
 public final class LuaSandbox {
     private let state: OpaquePointer
     private let context: UnsafeMutablePointer<pinrules_ctx>
-    private var encoder: TapeEncoder
+    private let encoder: TapeEncoder
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -169,13 +169,12 @@ public final class LuaSandbox {
         }
         try encoder.encode(arguments)
         let start = monotonicNanoseconds()
-        let status: pinrules_status = encoder.bytes.withUnsafeBufferPointer { tape in
-            if let field {
-                return field.withCString { name in
-                    pinrules_call(state, reference.id, name, tape.baseAddress, tape.count)
-                }
-            }
-            return pinrules_call(state, reference.id, nil, tape.baseAddress, tape.count)
+        let tape = encoder.bytes.bindMemory(to: UInt8.self)
+        let status: pinrules_status
+        if let field {
+            status = field.withCString { name in pinrules_call(state, reference.id, name, tape.baseAddress, tape.count) }
+        } else {
+            status = pinrules_call(state, reference.id, nil, tape.baseAddress, tape.count)
         }
         recordStatistics(since: start)
         guard status == PINRULES_OK else { throw finishFailure(status, chunk: nil, source: nil) }

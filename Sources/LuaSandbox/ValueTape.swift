@@ -1,66 +1,110 @@
 import PinJSON
 
-/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`), and decodes
-/// the result tape it writes. One encoder per sandbox, reused, so a call allocates little.
-struct TapeEncoder {
-    private(set) var bytes: [UInt8] = []
+/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`). One encoder
+/// per sandbox, reused: its buffer grows to the largest call and stays, and writing goes
+/// straight to memory rather than through array appends (this runs once per hook call).
+final class TapeEncoder {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private(set) var count = 0
     let maxDepth: Int
 
     init(maxDepth: Int) {
         self.maxDepth = maxDepth
-        bytes.reserveCapacity(4096)
+        capacity = 4096
+        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
     }
 
-    mutating func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
-        bytes.removeAll(keepingCapacity: true)
+    deinit { storage.deallocate() }
+
+    /// The encoded bytes, valid until the next `encode`.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
+        count = 0
         appendU32(UInt32(arguments.count))
         for argument in arguments {
             switch argument {
             case .json(let value): try append(value, depth: 0)
             case .reference(let reference):
-                bytes.append(UInt8(ascii: "r"))
+                appendByte(UInt8(ascii: "r"))
                 appendU32(UInt32(bitPattern: reference.id))
             }
         }
     }
 
-    private mutating func appendU32(_ value: UInt32) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+        grown.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
     }
 
-    private mutating func appendString(_ text: String) {
-        var text = text
-        text.withUTF8 { utf8 in
-            appendU32(UInt32(truncatingIfNeeded: utf8.count))
-            bytes.append(contentsOf: utf8)
+    @inline(__always)
+    private func appendByte(_ byte: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    @inline(__always)
+    private func appendU32(_ value: UInt32) {
+        reserve(4)
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt32.self)
+        count += 4
+    }
+
+    @inline(__always)
+    private func append64(tag: UInt8, _ value: UInt64) {
+        reserve(9)
+        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
+        count += 9
+    }
+
+    private func appendString(_ text: String) {
+        let utf8 = text.utf8
+        let copied: Void? = utf8.withContiguousStorageIfAvailable { buffer in
+            reserve(4 + buffer.count)
+            storage.storeBytes(of: UInt32(truncatingIfNeeded: buffer.count).littleEndian, toByteOffset: count, as: UInt32.self)
+            if let base = buffer.baseAddress { (storage + count + 4).copyMemory(from: base, byteCount: buffer.count) }
+            count += 4 + buffer.count
+        }
+        if copied == nil {
+            let bytes = Array(utf8)
+            reserve(4 + bytes.count)
+            appendU32(UInt32(truncatingIfNeeded: bytes.count))
+            bytes.withUnsafeBytes { (storage + count).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: $0.count) }
+            count += bytes.count
         }
     }
 
-    private mutating func append(_ value: JSONValue, depth: Int) throws(SandboxError) {
+    private func append(_ value: JSONValue, depth: Int) throws(SandboxError) {
         switch value {
-        case .null: bytes.append(UInt8(ascii: "n"))
-        case .bool(let flag): bytes.append(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number):
-            bytes.append(UInt8(ascii: "i"))
-            withUnsafeBytes(of: number.littleEndian) { bytes.append(contentsOf: $0) }
-        case .double(let number):
-            bytes.append(UInt8(ascii: "d"))
-            withUnsafeBytes(of: number.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        case .null: appendByte(UInt8(ascii: "n"))
+        case .bool(let flag): appendByte(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number): append64(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
+        case .double(let number): append64(tag: UInt8(ascii: "d"), number.bitPattern)
         case .string(let text):
-            bytes.append(UInt8(ascii: "s"))
+            appendByte(UInt8(ascii: "s"))
             appendString(text)
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            bytes.append(UInt8(ascii: "a"))
+            appendByte(UInt8(ascii: "a"))
             appendU32(UInt32(elements.count))
             for element in elements { try append(element, depth: depth + 1) }
         case .object(let object):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            bytes.append(UInt8(ascii: "o"))
+            appendByte(UInt8(ascii: "o"))
             appendU32(UInt32(object.count))
-            for (key, member) in object.elements {
-                appendString(key)
-                try append(member, depth: depth + 1)
+            for element in object.elements {
+                appendString(element.key)
+                try append(element.value, depth: depth + 1)
             }
         }
     }

@@ -34,7 +34,9 @@ func now() -> Double {
 }
 
 /// Best of `repeats` runs of `body` over `count` events: events per second.
+@MainActor
 func measure(_ name: String, count: Int, repeats: Int = 3, _ body: () throws -> Void) rethrows {
+    if let only, !name.contains(only) { return }
     var best = Double.infinity
     for _ in 0..<repeats {
         let start = now()
@@ -76,7 +78,10 @@ if arguments.first == "generate" {
     exit(0)
 }
 
-let count = arguments.first.flatMap { Int($0) } ?? 200_000
+/// `PinRulesBench only NAME [N]` runs the benchmarks whose name contains NAME (for profiling).
+let only: String? = arguments.first == "only" && arguments.count > 1 ? arguments[1] : nil
+let rest = only == nil ? arguments : Array(arguments.dropFirst(2))
+let count = rest.first.flatMap { Int($0) } ?? 200_000
 let lines = generate(count, seed: 7)
 let bytes = lines.map { Array($0.utf8) }
 let averageSize = bytes.reduce(0) { $0 + $1.count } / max(1, bytes.count)
