@@ -9,6 +9,15 @@
 //   'o' u32 count, (u32 length, key bytes, value) * count   (marked as object)
 //   'r' i32 registry reference         (arguments only: a Lua value the host holds)
 // An argument tape starts with a u32 argument count.
+//
+// Results only:
+//   '=' u32 node         a table that is, unchanged, argument container number `node`
+//                        (containers are numbered in tape order from 0): the host reuses the
+//                        value it sent instead of decoding a copy
+//   'O' u32 node, then as 'o'   an object that came in as container `node` but changed: the host
+//                        gives its keys the order they came in with
+//
+// Most hooks change little of the event they get, so most of it comes back as '=' markers.
 #include "sandbox_internal.h"
 
 #include <lauxlib.h>
@@ -30,6 +39,155 @@ static int read_u32(tape_reader *r, uint32_t *value) {
     if (r->end - r->p < 4) return 0;
     memcpy(value, r->p, 4);
     r->p += 4;
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where argument tables came from: for every container pushed, its table, its members' places
+// on the tape, and a pointer-keyed index to find it again when reading results back.
+
+typedef struct origin_member {
+    const uint8_t *key;       // NULL for array elements
+    uint32_t key_length;
+    const uint8_t *value;     // the member's tag on the argument tape
+} origin_member;
+
+typedef struct origin_node {
+    const void *table;
+    const uint8_t *at;        // its tag on the argument tape
+    uint8_t kind;             // 'a' or 'o'
+    uint32_t first_member;
+    uint32_t member_count;
+    int8_t unchanged;         // -1 not known yet, 0 changed, 1 unchanged
+} origin_node;
+
+struct pinrules_origins {
+    origin_node *nodes;
+    uint32_t node_count, node_capacity;
+    origin_member *members;
+    uint32_t member_count, member_capacity;
+    uint32_t *index;          // open addressing over nodes by table pointer; UINT32_MAX = empty
+    uint32_t index_capacity;  // a power of two, or 0
+    int indexed;              // the index describes the current nodes
+};
+
+void pinrules_origins_free(pinrules_ctx *ctx) {
+    struct pinrules_origins *o = ctx->origins;
+    if (!o) return;
+    free(o->nodes);
+    free(o->members);
+    free(o->index);
+    free(o);
+    ctx->origins = NULL;
+}
+
+static struct pinrules_origins *origins_reset(lua_State *L, pinrules_ctx *ctx) {
+    if (!ctx->origins) {
+        ctx->origins = calloc(1, sizeof(struct pinrules_origins));
+        if (!ctx->origins) luaL_error(L, "not enough memory");
+    }
+    struct pinrules_origins *o = ctx->origins;
+    o->node_count = 0;
+    o->member_count = 0;
+    o->indexed = 0;
+    return o;
+}
+
+void pinrules_origins_forget(pinrules_ctx *ctx) {
+    if (ctx->origins) {
+        ctx->origins->node_count = 0;
+        ctx->origins->indexed = 0;
+    }
+}
+
+static void *grow_array(lua_State *L, void *block, uint32_t *capacity, uint32_t needed, size_t size) {
+    if (needed <= *capacity) return block;
+    uint32_t next = *capacity ? *capacity : 64;
+    while (next < needed) next *= 2;
+    void *grown = realloc(block, (size_t)next * size);
+    if (!grown) luaL_error(L, "not enough memory");
+    *capacity = next;
+    return grown;
+}
+
+static uint32_t hash_pointer(const void *p, uint32_t mask) {
+    uint64_t x = (uint64_t)(uintptr_t)p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (uint32_t)x & mask;
+}
+
+// Builds the pointer index once every argument is pushed.
+static void origins_index(lua_State *L, struct pinrules_origins *o) {
+    uint32_t capacity = 16;
+    while (capacity < o->node_count * 2) capacity *= 2;
+    if (capacity > o->index_capacity) {
+        uint32_t *grown = realloc(o->index, (size_t)capacity * sizeof(uint32_t));
+        if (!grown) luaL_error(L, "not enough memory");
+        o->index = grown;
+        o->index_capacity = capacity;
+    }
+    memset(o->index, 0xFF, (size_t)o->index_capacity * sizeof(uint32_t));
+    uint32_t mask = o->index_capacity - 1;
+    for (uint32_t i = 0; i < o->node_count; i++) {
+        uint32_t slot = hash_pointer(o->nodes[i].table, mask);
+        while (o->index[slot] != UINT32_MAX) slot = (slot + 1) & mask;
+        o->index[slot] = i;
+    }
+    o->indexed = 1;
+}
+
+static origin_node *origin_of(struct pinrules_origins *o, const void *table, uint32_t *number) {
+    if (!o || !o->indexed || o->node_count == 0) return NULL;
+    uint32_t mask = o->index_capacity - 1;
+    for (uint32_t slot = hash_pointer(table, mask); o->index[slot] != UINT32_MAX; slot = (slot + 1) & mask) {
+        origin_node *node = &o->nodes[o->index[slot]];
+        if (node->table == table) {
+            *number = o->index[slot];
+            return node;
+        }
+    }
+    return NULL;
+}
+
+static int push_value(lua_State *L, tape_reader *r, int depth);
+
+// Pushes a container and records where it came from.
+static int push_container(lua_State *L, tape_reader *r, int depth, uint8_t kind) {
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    struct pinrules_origins *o = ctx->origins;
+    const uint8_t *at = r->p - 1;
+    uint32_t n;
+    if (!read_u32(r, &n) || depth >= r->max_depth) return 0;
+    luaL_checkstack(L, 4, "nesting too deep");
+    int capped = n > 1u << 24 ? 1 << 24 : (int)n;
+    if (kind == 'a') lua_createtable(L, capped, 0);
+    else lua_createtable(L, 0, capped);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    lua_setmetatable(L, -2);
+    o->nodes = grow_array(L, o->nodes, &o->node_capacity, o->node_count + 1, sizeof(origin_node));
+    uint32_t number = o->node_count++;
+    uint32_t first = o->member_count;
+    o->members = grow_array(L, o->members, &o->member_capacity, first + n, sizeof(origin_member));
+    o->member_count += n;
+    o->nodes[number] = (origin_node){lua_topointer(L, -1), at, kind, first, n, -1};
+    for (uint32_t i = 0; i < n; i++) {
+        origin_member member = {NULL, 0, NULL};
+        if (kind == 'o') {
+            uint32_t k;
+            if (!read_u32(r, &k) || (size_t)(r->end - r->p) < k) return 0;
+            member.key = r->p;
+            member.key_length = k;
+            lua_pushlstring(L, (const char *)r->p, k);
+            r->p += k;
+        }
+        member.value = r->p;
+        o->members[first + i] = member;
+        if (!push_value(L, r, depth + 1)) return 0;
+        if (kind == 'o') lua_rawset(L, -3);
+        else lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
     return 1;
 }
 
@@ -69,36 +227,8 @@ static int push_value(lua_State *L, tape_reader *r, int depth) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(int32_t)ref);
         return 1;
     }
-    case 'a': {
-        uint32_t n;
-        if (!read_u32(r, &n) || depth >= r->max_depth) return 0;
-        luaL_checkstack(L, 3, "nesting too deep");
-        lua_createtable(L, n > 1u << 24 ? 1 << 24 : (int)n, 0);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);
-        lua_setmetatable(L, -2);
-        for (uint32_t i = 0; i < n; i++) {
-            if (!push_value(L, r, depth + 1)) return 0;
-            lua_rawseti(L, -2, (lua_Integer)i + 1);
-        }
-        return 1;
-    }
-    case 'o': {
-        uint32_t n;
-        if (!read_u32(r, &n) || depth >= r->max_depth) return 0;
-        luaL_checkstack(L, 4, "nesting too deep");
-        lua_createtable(L, 0, n > 1u << 24 ? 1 << 24 : (int)n);
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
-        lua_setmetatable(L, -2);
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t k;
-            if (!read_u32(r, &k) || (size_t)(r->end - r->p) < k) return 0;
-            lua_pushlstring(L, (const char *)r->p, k);
-            r->p += k;
-            if (!push_value(L, r, depth + 1)) return 0;
-            lua_rawset(L, -3);
-        }
-        return 1;
-    }
+    case 'a': return push_container(L, r, depth, 'a');
+    case 'o': return push_container(L, r, depth, 'o');
     default:
         return 0;
     }
@@ -110,9 +240,11 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     uint32_t count;
     if (!read_u32(&r, &count)) return -1;
     luaL_checkstack(L, (int)(count > 200 ? 200 : count) + 2, "too many arguments");
+    origins_reset(L, ctx);
     for (uint32_t i = 0; i < count; i++) {
         if (!push_value(L, &r, 0)) return -1;
     }
+    origins_index(L, ctx->origins);
     return r.p == r.end ? (int)count : -1;
 }
 
@@ -273,9 +405,106 @@ static void put_string(tape_writer *w, const char *s, size_t n, uint8_t tag) {
 
 static void write_value(tape_writer *w, int index);
 
+static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth);
+
+// Is the Lua value at `index` exactly the argument value whose tag is at `tape`?
+static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, const uint8_t *tape, int depth) {
+    switch (tape[0]) {
+    case 'n': return lua_touserdata(L, index) == &pinrules_key_null && lua_type(L, index) == LUA_TLIGHTUSERDATA;
+    case 't': return lua_type(L, index) == LUA_TBOOLEAN && lua_toboolean(L, index);
+    case 'f': return lua_type(L, index) == LUA_TBOOLEAN && !lua_toboolean(L, index);
+    case 'i': {
+        int64_t v;
+        memcpy(&v, tape + 1, 8);
+        return lua_isinteger(L, index) && (int64_t)lua_tointeger(L, index) == v;
+    }
+    case 'd': {
+        if (lua_type(L, index) != LUA_TNUMBER || lua_isinteger(L, index)) return 0;
+        double v = (double)lua_tonumber(L, index);
+        return memcmp(&v, tape + 1, 8) == 0;   // bit for bit: -0.0 is not 0.0
+    }
+    case 's': {
+        if (lua_type(L, index) != LUA_TSTRING) return 0;
+        uint32_t n;
+        memcpy(&n, tape + 1, 4);
+        size_t len;
+        const char *s = lua_tolstring(L, index, &len);
+        return len == n && memcmp(s, tape + 5, n) == 0;
+    }
+    case 'a':
+    case 'o': {
+        if (lua_type(L, index) != LUA_TTABLE) return 0;
+        uint32_t number;
+        origin_node *node = origin_of(o, lua_topointer(L, index), &number);
+        // Must be the table pushed for this very place: a table moved from elsewhere is a change.
+        if (!node || node->at != tape) return 0;
+        return table_unchanged(L, o, number, index, depth);
+    }
+    default: return 0;
+    }
+}
+
+// Checks (once per node) whether a table still holds exactly what it was built with: the same
+// marker, the same keys, the same values. Objects with many keys are not compared (a linear
+// key search would cost more than it saves); they are simply read back.
+static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth) {
+    origin_node *node = &o->nodes[number];
+    if (node->unchanged >= 0) return node->unchanged;
+    node->unchanged = 0;
+    if (depth > 64 || (node->kind == 'o' && node->member_count > 64)) return 0;
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 4, "nesting too deep");
+    if (!lua_getmetatable(L, index)) return 0;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, node->kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    int marked = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (!marked) return 0;
+    origin_member *members = o->members + node->first_member;
+    uint32_t count = 0;
+    int same = 1;
+    if (node->kind == 'a') {
+        if (lua_rawlen(L, index) != node->member_count) return 0;
+        for (uint32_t i = 0; i < node->member_count && same; i++) {
+            lua_rawgeti(L, index, (lua_Integer)i + 1);
+            same = value_unchanged(L, o, lua_gettop(L), members[i].value, depth + 1);
+            lua_pop(L, 1);
+        }
+        if (!same) return 0;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        count++;
+        if (same && node->kind == 'o') {
+            const origin_member *found = NULL;
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                size_t len;
+                const char *key = lua_tolstring(L, -2, &len);
+                for (uint32_t i = 0; i < node->member_count; i++) {
+                    if (members[i].key_length == len && memcmp(members[i].key, key, len) == 0) {
+                        found = &members[i];
+                        break;
+                    }
+                }
+            }
+            same = found && value_unchanged(L, o, lua_gettop(L), found->value, depth + 1);
+        }
+        lua_pop(L, 1);
+    }
+    node->unchanged = same && count == node->member_count;
+    return node->unchanged;
+}
+
 static void write_table(tape_writer *w, int index) {
     lua_State *L = w->L;
     const void *self = lua_topointer(L, index);
+    struct pinrules_origins *origins = w->ctx->origins;
+    uint32_t origin_number = 0;
+    origin_node *origin = origin_of(origins, self, &origin_number);
+    if (origin && table_unchanged(L, origins, origin_number, index, 0)) {
+        put_byte(w, '=');
+        put_u32(w, origin_number);
+        return;
+    }
     for (int i = 0; i < w->depth; i++) {
         if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
     }
@@ -344,7 +573,12 @@ static void write_table(tape_writer *w, int index) {
             lua_pop(L, 1);
         }
     } else {
-        put_byte(w, 'o');
+        if (origin && origin->kind == 'o') {
+            put_byte(w, 'O');
+            put_u32(w, origin_number);
+        } else {
+            put_byte(w, 'o');
+        }
         put_u32(w, (uint32_t)count);
         lua_pushnil(L);
         while (lua_next(L, index)) {

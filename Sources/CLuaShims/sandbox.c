@@ -698,6 +698,7 @@ void pinrules_close(lua_State *L, pinrules_ctx *ctx) {
     free(ctx->traceback);
     free(ctx->out);
     free(ctx->warnings);
+    pinrules_origins_free(ctx);
     ctx->message = ctx->traceback = ctx->warnings = NULL;
     ctx->out = NULL;
     ctx->out_len = ctx->out_cap = 0;
@@ -1040,6 +1041,7 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
     lua_pushcfunction(L, call_body);
     lua_pushlightuserdata(L, &args);
     int status = lua_pcall(L, 1, 0, 0);
+    pinrules_origins_forget(ctx);
     pinrules_status kind = args.phase == 2 ? PINRULES_BAD_RETURN : (args.phase == 0 ? PINRULES_HOST : PINRULES_RUNTIME);
     pinrules_status result = conclude(L, ctx, status, base, kind);
     disarm(ctx);
@@ -1047,6 +1049,7 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
 }
 
 static int coverage_body(lua_State *L) {
+    pinrules_origins_forget(pinrules_getctx(L));
     lua_settop(L, 0);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_coverage);         // 1: source -> {line = true}
     lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);

@@ -19,4 +19,10 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length);
 /// ctx->bad_path set) for values that cannot cross. Call only in protected code.
 void pinrules_read_results(lua_State *L, int first, int last);
 
+/// Forgets the argument tables of the last call: they must not be matched after it returns.
+void pinrules_origins_forget(pinrules_ctx *ctx);
+
+/// Frees the record of where argument tables came from (bridge.c).
+void pinrules_origins_free(pinrules_ctx *ctx);
+
 #endif

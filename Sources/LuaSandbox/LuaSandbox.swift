@@ -180,7 +180,7 @@ public final class LuaSandbox {
         guard status == PINRULES_OK else { throw finishFailure(status, chunk: nil, source: nil) }
         var values: [JSONValue] = []
         if let out = context.pointee.out {
-            var decoder = TapeDecoder(UnsafePointer(out), count: context.pointee.out_len)
+            var decoder = TapeDecoder(UnsafePointer(out), count: context.pointee.out_len, containers: encoder.containers)
             values = try decoder.decodeAll(count: Int(context.pointee.out_count))
         } else if context.pointee.out_count > 0 {
             throw .host(message: "missing result tape")

@@ -8,6 +8,9 @@ final class TapeEncoder {
     private var capacity: Int
     private(set) var count = 0
     let maxDepth: Int
+    /// The arrays and objects of the last encoding, in tape order: results that come back
+    /// unchanged (or reordered) refer to them by number.
+    private(set) var containers: [JSONValue] = []
 
     init(maxDepth: Int) {
         self.maxDepth = maxDepth
@@ -22,6 +25,7 @@ final class TapeEncoder {
 
     func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
         count = 0
+        containers.removeAll(keepingCapacity: true)
         appendU32(UInt32(arguments.count))
         for argument in arguments {
             switch argument {
@@ -95,11 +99,13 @@ final class TapeEncoder {
             appendString(text)
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
+            containers.append(value)
             appendByte(UInt8(ascii: "a"))
             appendU32(UInt32(elements.count))
             for element in elements { try append(element, depth: depth + 1) }
         case .object(let object):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
+            containers.append(value)
             appendByte(UInt8(ascii: "o"))
             appendU32(UInt32(object.count))
             for element in object.elements {
@@ -116,10 +122,18 @@ struct TapeDecoder {
     private let base: UnsafePointer<UInt8>
     private let end: Int
     private var position = 0
+    /// The argument containers, for results that refer to them.
+    private let containers: [JSONValue]
 
-    init(_ base: UnsafePointer<UInt8>, count: Int) {
+    init(_ base: UnsafePointer<UInt8>, count: Int, containers: [JSONValue] = []) {
         self.base = base
         self.end = count
+        self.containers = containers
+    }
+
+    private mutating func container(_ number: Int) throws(SandboxError) -> JSONValue {
+        guard number < containers.count else { throw .host(message: "result refers to an unknown argument") }
+        return containers[number]
     }
 
     mutating func decodeAll(count: Int) throws(SandboxError) -> [JSONValue] {
@@ -171,7 +185,11 @@ struct TapeDecoder {
             elements.reserveCapacity(count)
             for _ in 0..<count { elements.append(try decode()) }
             return .array(elements)
-        case UInt8(ascii: "o"):
+        case UInt8(ascii: "="):
+            // An argument table the call left as it was: the value sent, not a copy.
+            return try container(try readU32())
+        case UInt8(ascii: "o"), UInt8(ascii: "O"):
+            let origin = tag == UInt8(ascii: "O") ? try container(try readU32()).objectValue : nil
             let count = try readU32()
             var members: [(key: String, value: JSONValue)] = []
             members.reserveCapacity(count)
@@ -179,12 +197,22 @@ struct TapeDecoder {
                 let key = try readString()
                 members.append((key, try decode()))
             }
-            // Lua tables have no key order (and Lua seeds its string hash per state): sort this
-            // level (the members were sorted as they were decoded) so output does not change
-            // from run to run.
-            members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            // Lua tables have no key order (and Lua seeds its string hash per state). Keys an
+            // object came in with keep their order; new keys follow, sorted, so the output does
+            // not change from run to run.
             var object = JSONObject()
             object.reserveCapacity(count)
+            if let origin {
+                var taken = [Bool](repeating: false, count: members.count)
+                for key in origin.keys {
+                    if let found = members.firstIndex(where: { $0.key == key }) {
+                        object.appendUnique(key, members[found].value)
+                        taken[found] = true
+                    }
+                }
+                members = members.enumerated().filter { !taken[$0.offset] }.map(\.element)
+            }
+            members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for member in members { object.appendUnique(member.key, member.value) }
             return .object(object)
         default:

@@ -87,10 +87,8 @@ extension MappingSession {
                     } catch {
                         return .failure(Outcome.Failure(kind: "contract", message: "after returned an invalid call for call \(index + 1): \(error.message)", rule: rule.name))
                     }
-                    var ordered = call
-                    if position == 0, let data = call.data, let reference = input.call.data {
-                        ordered.data = data.ordered(like: reference)
-                    }
+                    // The bridge gave back keys in the order they came in.
+                    let ordered = call
                     if position == 0, input.call.function == "track", call.function == "track", call.event != input.call.event {
                         outcome.trace.append("\(rule.name): renamed track \(input.call.event.map { "\"\($0)\"" } ?? "(none)") → \(call.event.map { "\"\($0)\"" } ?? "(none)")")
                     }

@@ -28,7 +28,9 @@ extension MappingSession {
                     if apply(contract, rule: rule, original: original, to: &outcome) == .finish { return nil }
                     continue
                 }
-                let changed = payload.ordered(like: event)
+                // The bridge keeps the order of keys that came in; a replacement event takes
+                // the order of the one it replaces where it can.
+                let changed = verdict == "replace" ? payload.ordered(like: event) : payload
                 traceRename(from: event, to: changed, rule: rule, into: &outcome)
                 event = changed
             case "drop":

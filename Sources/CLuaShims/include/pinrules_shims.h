@@ -69,6 +69,7 @@ typedef struct pinrules_ctx {
     size_t out_cap;
     int out_count;                ///< number of values on the tape
     char *warnings;               ///< malloc'd newline-separated warnings of the last read-back, may be NULL
+    struct pinrules_origins *origins; ///< bridge.c: where the last call's argument tables came from
 } pinrules_ctx;
 
 /// A fresh state with the standard libraries, the accounting allocator and the hook.
