@@ -327,7 +327,8 @@ public final class TestRunner {
             case .syntax(_, let line, let column, let message):
                 throw TestLoadError(file: path, line: line, column: column, message: "syntax error: \(message)")
             case .runtime(let message, let chunk, let line, _):
-                throw TestLoadError(file: path, line: chunk == path ? line : nil, message: message)
+                throw TestLoadError(file: path, line: chunk.map { Self.shownChunkName(path) == $0 } == true ? line : nil,
+                                    message: Self.fullChunkName(in: message, path: path))
             default:
                 throw TestLoadError(file: path, message: "the top level of the test file failed: \(error)")
             }
@@ -403,7 +404,7 @@ public final class TestRunner {
                     result.failureLine = Self.integer(failure["line"])
                     break loop
                 default:
-                    var message = value["message"]?.stringValue ?? "the test failed"
+                    var message = Self.fullChunkName(in: value["message"]?.stringValue ?? "the test failed", path: suite.path)
                     if let detail = value["value"] { message += ": " + ValueDiff.render(detail) }
                     result.failure = [message]
                     result.failureLine = Self.errorLine(message, chunk: suite.path)
@@ -520,6 +521,18 @@ public final class TestRunner {
         default:
             return error.description
         }
+    }
+
+    /// The chunk name as Lua shows it in messages: at most LUA_IDSIZE - 1 bytes.
+    static func shownChunkName(_ path: String) -> String {
+        path.utf8.count <= 59 ? path : String(decoding: path.utf8.prefix(59), as: UTF8.self)
+    }
+
+    /// A message with Lua's cut-off chunk name (`/tmp/long/pa:12: ...`) given the full path.
+    static func fullChunkName(in message: String, path: String) -> String {
+        let shown = shownChunkName(path)
+        guard shown != path, message.hasPrefix(shown + ":") else { return message }
+        return path + message.dropFirst(shown.count)
     }
 
     /// The line of `chunk:line: message`.

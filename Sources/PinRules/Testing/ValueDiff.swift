@@ -123,8 +123,11 @@ public enum ValueDiff {
                     if mode == .subset, index >= wantArray.count {
                         note(elementPath, gotArray[index], nil)
                     } else {
-                        compare(index < gotArray.count ? gotArray[index] : nil,
-                                index < wantArray.count ? wantArray[index] : nil, path: elementPath)
+                        // Spelled out: a bare `nil` here would become JSON null (JSONValue is
+                        // ExpressibleByNilLiteral) rather than "no element".
+                        let gotElement: JSONValue? = index < gotArray.count ? .some(gotArray[index]) : .none
+                        let wantElement: JSONValue? = index < wantArray.count ? .some(wantArray[index]) : .none
+                        compare(gotElement, wantElement, path: elementPath)
                     }
                 }
             case (.array(let array), .object(let object)) where emptyContainersMatch && array.isEmpty && object.isEmpty:

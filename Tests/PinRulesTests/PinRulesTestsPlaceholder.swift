@@ -1,2 +1,0 @@
-import XCTest
-final class PinRulesTestsPlaceholder: XCTestCase { func testTargetBuilds() {} }
