@@ -5,6 +5,7 @@ local function host(url)
   return url:match("^%a[%w+.-]*://([^/:?#]+)")
 end
 
+---@type PinRules.Rule
 return {
   after = function(call, event, ctx)
     if call.fn ~= "track" then return end

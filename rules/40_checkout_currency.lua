@@ -3,6 +3,7 @@
 -- Test orders (order_id starting with "test-") are not sent at all.
 local SHOP_CURRENCY = "USD"
 
+---@type PinRules.Rule
 return {
   after = function(call, event, ctx)
     if call.fn ~= "track" or call.event ~= "Checkout" then return end
