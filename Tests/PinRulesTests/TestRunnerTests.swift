@@ -250,7 +250,8 @@ final class TestRunnerTests: XCTestCase {
             "header_test.lua": "--! rules: none\n--! colour: red\ntest(\"x\", function() end)\n",
             "broken.cases.json": "{\"rules\": [],\n \"cases\": [\n  {\"name\": \"a\",}\n ]}\n",
             "typo.cases.json": "{\"rules\": [],\n \"cases\": [\n  {\"name\": \"a\", \"event\": {}, \"expects\": {}}\n ]}\n",
-            "badrule.cases.json": "{\"rules\": [\"bad.lua\"], \"cases\": []}\n",
+            "badrule.cases.json": "{\"rules\": [\"bad.lua\"], \"cases\": [{\"name\": \"a\", \"event\": {}, \"expect\": {}}]}\n",
+            "empty.cases.json": "{\"rules\": [],\n \"cases\": []}\n",
             "bad.lua": "return {\n  before = function(event)\n    if then end\n  end,\n}\n",
             "good_test.lua": "--! rules: none\ntest(\"fine\", function() end)\n",
         ])
@@ -270,6 +271,7 @@ final class TestRunnerTests: XCTestCase {
         XCTAssertTrue(errors["typo.cases.json"]?.message.contains("unknown key 'expects'") ?? false)
         XCTAssertEqual(errors["badrule.cases.json"]?.file, folder.file("bad.lua"))
         XCTAssertEqual(errors["badrule.cases.json"]?.line, 3)
+        XCTAssertEqual(errors["empty.cases.json"]?.line, 2)
         let text = TestReportText.render(report)
         XCTAssertTrue(text.contains("ERROR \(folder.file("syntax_test.lua")):3:11: syntax error:"), text)
         XCTAssertTrue(text.hasSuffix("1 passed, 0 failed\n"))

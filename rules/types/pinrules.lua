@@ -150,7 +150,7 @@ function assert_eq(got, want, message) end
 function assert_match(got, want, message) end
 
 ---The outcome is `sent`; with `event`, it has a track call of that Pinterest event (or a call
----of that function, e.g. "page").
+---of that function, e.g. "set" for an identify).
 ---@param outcome PinRules.Outcome
 ---@param event? string
 ---@param message? string
@@ -182,6 +182,10 @@ function assert_track(outcome, event, data, message) end
 ---Fails the test.
 ---@param message? string
 function fail(message) end
+
+---In a test: adds a line to the test's output, shown with its result.
+---@param ... any
+function print(...) end
 
 ---A track event with a fresh messageId ("test-1", "test-2", ...).
 ---@param name string

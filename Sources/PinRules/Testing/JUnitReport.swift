@@ -24,13 +24,18 @@ public enum JUnitReport {
                 var attributes = "name=\"\(escape(result.name))\" classname=\"\(escape(suite.path))\" file=\"\(escape(suite.path))\""
                 if let line = result.line { attributes += " line=\"\(line)\"" }
                 attributes += " time=\"\(seconds(result.nanoseconds))\""
-                if result.status == .passed {
+                if result.status == .passed && result.output.isEmpty {
                     out += "    <testcase \(attributes)/>\n"
                     continue
                 }
                 out += "    <testcase \(attributes)>\n"
-                let body = result.failure + result.context.map { "rules did: \($0)" }
-                out += "      <failure message=\"\(escape(result.failure.first ?? "failed"))\" type=\"assertion\">\(escape(body.joined(separator: "\n")))</failure>\n"
+                if result.status == .failed {
+                    let body = result.failure + result.context.map { "rules did: \($0)" }
+                    out += "      <failure message=\"\(escape(result.failure.first ?? "failed"))\" type=\"assertion\">\(escape(body.joined(separator: "\n")))</failure>\n"
+                }
+                if !result.output.isEmpty {
+                    out += "      <system-out>\(escape(result.output.joined(separator: "\n")))</system-out>\n"
+                }
                 out += "    </testcase>\n"
             }
             out += "  </testsuite>\n"

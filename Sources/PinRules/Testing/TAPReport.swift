@@ -38,6 +38,10 @@ public enum TAPReport {
                         yaml += result.context.map { "  - \(quote($0))" }
                     }
                 }
+                if !result.output.isEmpty, result.status == .failed || verbose {
+                    yaml.append("output:")
+                    yaml += result.output.map { "  - \(quote($0))" }
+                }
                 if verbose {
                     yaml.append("usage:")
                     yaml.append("  runs: \(result.usage.runs)")

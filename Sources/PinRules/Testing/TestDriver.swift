@@ -7,7 +7,8 @@
 /// compared, in JSON-safe form); the driver hands it to Swift, which renders the field-level
 /// diff with `ValueDiff`, the same code declarative cases use.
 ///
-/// Functions the driver offers Swift: `list()`, `start(index)`, `resume(outcome)`, `abort()`.
+/// Functions the driver offers Swift: `list()`, `start(index)`, `resume(outcome)`, `abort()`,
+/// `output()` (what the test printed).
 /// Each returns one step: `{state = "run", event, options, line}`, `{state = "pass"}`,
 /// `{state = "fail", failure}` or `{state = "error", message}`.
 enum TestDriver {
@@ -146,6 +147,18 @@ local function find_call(out, event)
   return nil
 end
 
+-- print(...): the test's output, shown with its result (the sandbox has no stdout).
+local output = array()
+local MAX_OUTPUT, MAX_OUTPUT_LINE = 200, 2000
+function globals.print(...)
+  if #output >= MAX_OUTPUT then return end
+  local parts = {}
+  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+  local line = table.concat(parts, "\t")
+  if #line > MAX_OUTPUT_LINE then line = line:sub(1, MAX_OUTPUT_LINE) .. "..." end
+  output[#output + 1] = line
+end
+
 -- test(name, fn): declares a test.
 function globals.test(name, fn)
   if current ~= nil then error("test() declares tests at the top level of the test file, not inside a test", 2) end
@@ -200,7 +213,7 @@ function globals.assert_match(got, want, message)
 end
 
 -- assert_sent(outcome [, event [, message]]): sent, and with a track call of that Pinterest
--- event (or a call of that function: "page").
+-- event (or a call of that function: "set" for an identify).
 function globals.assert_sent(out, event, message)
   check_outcome(out, "assert_sent")
   if out.status == "sent" and (event == nil or find_call(out, event) ~= nil) then return out end
@@ -311,6 +324,13 @@ end
 function D.resume(outcome)
   if current == nil then return {state = "error", message = "no test is running"} end
   return step(coroutine.resume(current, outcome))
+end
+
+-- The lines printed since the last call.
+function D.output()
+  local lines = output
+  output = array()
+  return lines
 end
 
 function D.abort()

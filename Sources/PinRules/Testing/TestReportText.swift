@@ -16,11 +16,14 @@ public enum TestReportText {
                 let usage = verbose ? "  (\(result.usage.description))" : ""
                 switch result.status {
                 case .passed:
-                    if verbose { lines.append("ok   \(place) \(quoted(result.name))\(usage)") }
+                    guard verbose else { continue }
+                    lines.append("ok   \(place) \(quoted(result.name))\(usage)")
+                    for line in result.output { lines.append("    print: " + line) }
                 case .failed:
                     lines.append("FAIL \(place) \(quoted(result.name))\(usage)")
                     for line in result.failure { lines.append("    " + line) }
                     for line in result.context { lines.append("    rules did: " + line) }
+                    for line in result.output { lines.append("    print: " + line) }
                 }
             }
         }

@@ -343,6 +343,7 @@ public final class TestRunner {
         } catch {
             throw TestLoadError(file: path, message: "cannot list the tests: \(error)")
         }
+        _ = try? sandbox.call(driver, field: "output")
         guard !tests.isEmpty else {
             throw TestLoadError(file: path, message: "the file declares no tests; declare them with test(\"name\", function() ... end)")
         }
@@ -418,6 +419,9 @@ public final class TestRunner {
                 let shown = Set(result.failure)
                 result.context = EventTerms.story(outcome).filter { line in !shown.contains { $0.contains(line) } }
             }
+        }
+        if case .array(let lines)? = try? suite.sandbox.call(suite.driver, field: "output").values.first {
+            result.output = lines.compactMap(\.stringValue)
         }
         for session in state.sessions.values { collectCoverage(session) }
         result.usage = state.usage

@@ -327,6 +327,9 @@ struct DeclarativeSuite {
         guard case .array(let items)? = root["cases"] else {
             throw fail("a cases file needs \"cases\": a list of {\"name\", \"event\", \"expect\"}", near: "cases")
         }
+        guard !items.isEmpty else {
+            throw fail("\"cases\" is empty: a suite without cases tests nothing", near: "cases")
+        }
         var cases: [DeclarativeCase] = []
         var cursor = source.find("\"cases\"", from: 0) ?? 0
         for (index, item) in items.enumerated() {
