@@ -217,6 +217,82 @@ final class TestRunnerTests: XCTestCase {
         XCTAssertEqual(failed?.failureLine, 16)
     }
 
+    func testRunOptionsErrorsPrintAndDeclarations() throws {
+        let failing = """
+            return {
+              on_error = "dead-letter",
+              before = function(event, ctx)
+                if event.event == "Boom" then error("boom") end
+              end,
+            }
+            """
+        let test = """
+            -- A comment before the declarations is fine.
+            --! rules: rules/boom.lua
+            --! config: ../configs/lead.json
+
+            test("dead-letter errors come back as outcomes", function()
+              local out = run(track_event("Boom"))
+              assert_error(out, "boom")
+              assert_eq(out.error.rule, "boom.lua")
+              assert_eq(out.error.kind, "runtime")
+            end)
+
+            test("the declared config maps Lead Generated", function()
+              assert_track(run(track_event("Lead Generated")), "Lead")
+            end)
+
+            test("options pick another config and other rules", function()
+              assert_track(run(track_event("Lead Generated"), {config = {tagId = "2612345678901"}}), "Lead Generated")
+              assert_dropped(run(track_event("Internal Ping"), {rules = {"rules/internal.lua"}}), "internal")
+            end)
+
+            test("assert_error on a sent event", function()
+              print("about to fail")
+              assert_error(run(track_event("Lead Generated")))
+            end)
+
+            test("bad options", function()
+              run(track_event("x"), {colour = "red"})
+            end)
+
+            test("a function in the event", function()
+              run({type = "track", event = "x", properties = {f = print}})
+            end)
+            """
+        let folder = try SuiteFolder([
+            "suite/rules/boom.lua": failing,
+            "suite/rules/internal.lua": Fixtures.internalRule,
+            "configs/lead.json": Fixtures.destination,
+            "suite/declared_test.lua": test,
+        ])
+        let report = run(folder)
+        XCTAssertEqual(report.loadErrors, [])
+        XCTAssertEqual(report.summaryLine, "3 passed, 3 failed")
+        let found = failures(report)
+        let path = folder.file("suite/declared_test.lua")
+        XCTAssertEqual(found["assert_error on a sent event"]?.first, "\(path):23: assert_error: expected error, but it was sent as Lead")
+        XCTAssertEqual(found["bad options"]?.first, "\(path):27: run(): unknown option 'colour' (options are config and rules)")
+        XCTAssertEqual(found["a function in the event"]?.first, "\(path):31: run(event): event.properties.f is a function, which cannot become JSON")
+        let printed = report.suites[0].cases.first { $0.name == "assert_error on a sent event" }
+        XCTAssertEqual(printed?.output, ["about to fail"])
+    }
+
+    func testTopLevelErrorsAreLoadErrors() throws {
+        let folder = try SuiteFolder([
+            "toplevel_test.lua": "--! rules: none\nlocal x = 1\nrun(track_event(\"x\"))\n",
+            "notests_test.lua": "--! rules: none\nlocal x = 1\n",
+        ])
+        let report = run(folder)
+        let errors = Dictionary(uniqueKeysWithValues: report.suites.compactMap { suite in
+            suite.loadError.map { ((suite.path as NSString).lastPathComponent, $0) }
+        })
+        XCTAssertEqual(errors["toplevel_test.lua"]?.line, 3)
+        XCTAssertTrue(errors["toplevel_test.lua"]?.message.contains("run() works only inside a test body") ?? false)
+        XCTAssertTrue(errors["notests_test.lua"]?.message.contains("declares no tests") ?? false)
+        XCTAssertEqual(report.exitStatus, 2)
+    }
+
     func testConventionsPickTheRuleAndDestinationJSON() throws {
         let folder = try SuiteFolder([
             "newsletter_as_lead.lua": Fixtures.newsletterRule,

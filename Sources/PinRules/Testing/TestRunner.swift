@@ -327,8 +327,14 @@ public final class TestRunner {
             case .syntax(_, let line, let column, let message):
                 throw TestLoadError(file: path, line: line, column: column, message: "syntax error: \(message)")
             case .runtime(let message, let chunk, let line, _):
-                throw TestLoadError(file: path, line: chunk.map { Self.shownChunkName(path) == $0 } == true ? line : nil,
-                                    message: Self.fullChunkName(in: message, path: path))
+                // Errors raised for the file by the driver (`error(msg, 2)`) carry the file's
+                // position in the message rather than in `chunk`.
+                let text = Self.fullChunkName(in: message, path: path)
+                if let at = Self.errorLine(text, chunk: path) {
+                    let rest = text.dropFirst(path.count + 1).drop { $0.isNumber }.dropFirst(2)
+                    throw TestLoadError(file: path, line: at, message: String(rest))
+                }
+                throw TestLoadError(file: path, line: chunk == Self.shownChunkName(path) ? line : nil, message: text)
             default:
                 throw TestLoadError(file: path, message: "the top level of the test file failed: \(error)")
             }
