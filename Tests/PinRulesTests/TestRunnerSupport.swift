@@ -5,7 +5,7 @@ import XCTest
 final class SuiteFolder {
     let path: String
 
-    init(_ files: [String: String], file: StaticString = #filePath, line: UInt = #line) throws {
+    init(_ files: [String: String]) throws {
         path = NSTemporaryDirectory() + "pinrules-test-" + UUID().uuidString
         for (name, text) in files {
             let full = path + "/" + name
