@@ -23,12 +23,12 @@ public struct TestUsage: Sendable, Equatable {
         let kib = (peakMemoryBytes + 1023) / 1024
         let milliseconds = Double(nanoseconds) / 1_000_000
         let time = milliseconds < 10 ? String(format: "%.2f", milliseconds) : String(format: "%.0f", milliseconds)
-        return "\(runs) run\(runs == 1 ? "" : "s"), \(grouped(instructions)) instructions, peak \(grouped(Int64(kib))) KiB, \(time) ms"
+        return "\(runs) run\(runs == 1 ? "" : "s"), \(groupedDigits(instructions)) instructions, peak \(groupedDigits(Int64(kib))) KiB, \(time) ms"
     }
 }
 
 /// `12345` → `12,345`.
-func grouped(_ value: Int64) -> String {
+func groupedDigits(_ value: Int64) -> String {
     let digits = String(value.magnitude)
     var result = ""
     for (index, character) in digits.enumerated() {

@@ -191,7 +191,7 @@ public final class TestRunner {
         var lines: [String] = []
         let status = outcome["status"]?.stringValue ?? ""
         if let maxInstructions = expect.maxInstructions, usage.instructions > maxInstructions {
-            lines.append("instructions: used \(grouped(usage.instructions)), more than max_instructions \(grouped(maxInstructions))")
+            lines.append("instructions: used \(groupedDigits(usage.instructions)), more than max_instructions \(groupedDigits(maxInstructions))")
         }
         if let want = expect.effectiveStatus, want.rawValue != status {
             var wantEvent = expect.track?["event"]?.stringValue
