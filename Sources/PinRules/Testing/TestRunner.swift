@@ -525,7 +525,8 @@ public final class TestRunner {
     static func describeTestCodeFailure(_ error: SandboxError, suite: String) -> String {
         switch error {
         case .limit(let kind):
-            return "the test code hit the \(kind.rawValue) limit (\(error)); the limits apply to each test's own code as a whole"
+            let name = kind == .instructions ? "instruction" : (kind == .deadline ? "time" : "memory")
+            return "the test code hit the \(name) limit (\(error)); a test's own code has the limits once for the whole test"
         case .badReturn(let path, let reason, _):
             return "a value the test handed over cannot become JSON at \(path): \(reason)"
         default:
