@@ -328,6 +328,7 @@ final class TestRunnerTests: XCTestCase {
             "typo.cases.json": "{\"rules\": [],\n \"cases\": [\n  {\"name\": \"a\", \"event\": {}, \"expects\": {}}\n ]}\n",
             "badrule.cases.json": "{\"rules\": [\"bad.lua\"], \"cases\": [{\"name\": \"a\", \"event\": {}, \"expect\": {}}]}\n",
             "empty.cases.json": "{\"rules\": [],\n \"cases\": []}\n",
+            "config.cases.json": "{\"rules\": [],\n \"config\": {\"tagId\": 5},\n \"cases\": [{\"name\": \"a\", \"event\": {}, \"expect\": {}}]}\n",
             "bad.lua": "return {\n  before = function(event)\n    if then end\n  end,\n}\n",
             "good_test.lua": "--! rules: none\ntest(\"fine\", function() end)\n",
         ])
@@ -348,6 +349,8 @@ final class TestRunnerTests: XCTestCase {
         XCTAssertEqual(errors["badrule.cases.json"]?.file, folder.file("bad.lua"))
         XCTAssertEqual(errors["badrule.cases.json"]?.line, 3)
         XCTAssertEqual(errors["empty.cases.json"]?.line, 2)
+        XCTAssertEqual(errors["config.cases.json"]?.line, 2)
+        XCTAssertTrue(errors["config.cases.json"]?.message.hasPrefix("config: tagId: ") ?? false, errors["config.cases.json"]?.message ?? "")
         let text = TestReportText.render(report)
         XCTAssertTrue(text.contains("ERROR \(folder.file("syntax_test.lua")):3:11: syntax error:"), text)
         XCTAssertTrue(text.hasSuffix("1 passed, 0 failed\n"))

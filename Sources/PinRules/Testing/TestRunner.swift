@@ -107,23 +107,24 @@ public final class TestRunner {
         do {
             rules = try RuleSource.load(paths: rulePaths)
         } catch {
-            throw Self.loadError(error, suite: suite, configFile: config.file)
+            throw Self.loadError(error, suite: suite, config: config)
         }
         let engine: PinRulesEngine
         do {
             engine = try PinRulesEngine(configJSON: config.json, rules: rules, options: engineOptions)
         } catch {
-            throw Self.loadError(error, suite: suite, configFile: config.file)
+            throw Self.loadError(error, suite: suite, config: config)
         }
         for rule in rules where ruleTexts[rule.path] == nil { ruleTexts[rule.path] = rule.source }
         engines[key] = engine
         return engine
     }
 
-    static func loadError(_ error: EngineError, suite: String, configFile: String?) -> TestLoadError {
+    static func loadError(_ error: EngineError, suite: String, config: ConfigChoice) -> TestLoadError {
         switch error {
         case .config(_, let key, let message):
-            return TestLoadError(file: configFile ?? suite, message: "config: " + (key.map { "\($0): " } ?? "") + message)
+            return TestLoadError(file: config.file ?? suite, line: config.file == nil ? config.line : nil,
+                                 message: "config: " + (key.map { "\($0): " } ?? "") + message)
         case .ruleFile(let path, let message):
             return TestLoadError(file: suite, message: "rule \(path): \(message)")
         case .ruleSyntax(let path, let line, let column, let message):

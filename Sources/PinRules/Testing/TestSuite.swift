@@ -181,6 +181,8 @@ struct ConfigChoice {
     var json: JSONValue
     /// Where it came from, for messages: a path, or nil for an inline or default config.
     var file: String?
+    /// The line of an inline config in its suite file.
+    var line: Int? = nil
 }
 
 /// What a suite maps with: a config and the rule files, resolved against the suite's folder.
@@ -306,7 +308,8 @@ struct DeclarativeSuite {
             let line = source.find("\"config\"", from: 0).map { source.position(ofByte: $0).line }
             config = try TestSuiteSetup.readConfig(TestPaths.join(directory, relative), referencedFrom: path, line: line)
         case .object?:
-            config = ConfigChoice(json: root["config"] ?? .null, file: nil)
+            let line = source.find("\"config\"", from: 0).map { source.position(ofByte: $0).line }
+            config = ConfigChoice(json: root["config"] ?? .null, file: nil, line: line)
         default:
             throw fail("\"config\" must be a config object or the path of a config file", near: "config")
         }
