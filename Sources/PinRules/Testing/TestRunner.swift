@@ -169,9 +169,6 @@ public final class TestRunner {
                 engine = try self.engine(config: ConfigChoice(json: config, file: nil), rulePaths: suite.setup.rulePaths, suite: path)
             }
             session = try engine.makeSession()
-        } catch let error as TestLoadError {
-            result.failure = ["cannot set up the case: \(error)"]
-            return result
         } catch {
             result.failure = ["cannot set up the case: \(error)"]
             return result
@@ -379,12 +376,14 @@ public final class TestRunner {
             switch step {
             case .failure(let error):
                 result.failure = [Self.describeTestCodeFailure(error, suite: suite.path)]
+                result.failureLine = nil
                 break loop
             case .success(let value):
                 switch value["state"]?.stringValue {
                 case "run":
                     runs += 1
-                    let at = Self.integer(value["line"]).map { "\(suite.path):\($0): " } ?? ""
+                    result.failureLine = Self.integer(value["line"])
+                    let at = result.failureLine.map { "\(suite.path):\($0): " } ?? ""
                     guard runs <= Self.maxRunsPerTest else {
                         result.failure = ["\(at)more than \(Self.maxRunsPerTest) run() calls in one test"]
                         break loop
@@ -405,6 +404,7 @@ public final class TestRunner {
                     }
                 case "pass":
                     result.status = .passed
+                    result.failureLine = nil
                     break loop
                 case "fail":
                     let failure = value["failure"] ?? .null
