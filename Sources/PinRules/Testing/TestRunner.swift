@@ -578,6 +578,7 @@ struct RunFailure: Error {
 /// The outcome as tests see it: the output line's fields plus `calls` (the call tables after
 /// hooks see, `{fn, event, data}`), `track` (the first track call), `trace` and `usage`.
 public enum TestOutcome {
+    /// The table `run(event)` returns, as JSON; `usage` is what the rules used for the event.
     public static func json(_ outcome: Outcome, usage: RuleUsage) -> JSONValue {
         var object = JSONObject()
         object.appendUnique("status", .string(outcome.status.rawValue))
