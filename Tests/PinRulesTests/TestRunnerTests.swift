@@ -293,6 +293,52 @@ final class TestRunnerTests: XCTestCase {
         XCTAssertEqual(report.exitStatus, 2)
     }
 
+    func testClockAndRandomAreFixedInRulesAndTests() throws {
+        let rule = """
+            return {
+              after = function(call, event, ctx)
+                if call.fn == "track" then
+                  call.data.now = os.time()
+                  call.data.ctx_now = ctx.now
+                  call.data.dice = math.random(1, 1000000)
+                end
+              end,
+            }
+            """
+        let test = """
+            local seen = {}
+            for i = 1, 3 do
+              test("roll " .. i, function()
+                local call = assert_track(run(track_event("Signed Up")))
+                assert_eq(call.data.now, 1735689600)
+                assert_eq(call.data.ctx_now, 1735689600)
+                assert_eq(os.time(), 1735689600)
+                print(call.data.dice, math.random(1, 1000000))
+              end)
+            end
+            """
+        let folder = try SuiteFolder(["dice.lua": rule, "dice_test.lua": test])
+        let first = run(folder)
+        XCTAssertEqual(first.summaryLine, "3 passed, 0 failed")
+        let outputs = first.suites[0].cases.map(\.output)
+        // Every test starts from the same seed, in rules and in the test alike, and so does
+        // every run of the suite.
+        XCTAssertEqual(Set(outputs).count, 1, "\(outputs)")
+        XCTAssertEqual(run(folder).suites[0].cases.map(\.output), outputs)
+        XCTAssertEqual(run(folder, filter: "roll 3").suites[0].cases.map(\.output), [outputs[0]])
+    }
+
+    func testDiscoveryIsRecursiveSortedAndSkipsHiddenFolders() throws {
+        let folder = try SuiteFolder([
+            "b/x_test.lua": "", "a/deep/y.cases.json": "", "a/z.cases.json": "", ".hidden/w_test.lua": "",
+            "types/pinrules.lua": "", "rule.lua": "", "notes.json": "",
+        ])
+        let (suites, errors) = TestDiscovery.discover(paths: [folder.path, folder.path + "/", folder.file("rule.lua"), folder.file("missing")])
+        XCTAssertEqual(suites.map { $0.path.dropFirst(folder.path.count + 1) }, ["a/deep/y.cases.json", "a/z.cases.json", "b/x_test.lua"])
+        XCTAssertEqual(suites.map(\.kind), [.cases, .cases, .lua])
+        XCTAssertEqual(errors.map { ($0.file as NSString).lastPathComponent }, ["rule.lua", "missing"])
+    }
+
     func testConventionsPickTheRuleAndDestinationJSON() throws {
         let folder = try SuiteFolder([
             "newsletter_as_lead.lua": Fixtures.newsletterRule,
