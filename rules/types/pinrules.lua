@@ -187,7 +187,7 @@ function fail(message) end
 ---@param ... any
 function print(...) end
 
----A track event with a fresh messageId ("test-1", "test-2", ...).
+---A track event with a fresh messageId ("test-1", "test-2", ...; restarting with each test).
 ---@param name string
 ---@param properties? table
 ---@param fields? table Other top-level fields (anonymousId, context, ...).

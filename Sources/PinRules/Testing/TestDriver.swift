@@ -262,7 +262,7 @@ function globals.fail(message)
   raise("fail", {kind = "message"}, message == nil and "failed" or message)
 end
 
--- Event builders: a messageId that is unique within the file and stable between runs.
+-- Event builders: a messageId unique within the test (test-1, test-2, ...).
 local function next_id()
   counter = counter + 1
   return "test-" .. counter
@@ -317,6 +317,9 @@ end
 function D.start(index)
   local entry = entries[index]
   if entry == nil then return {state = "error", message = "no test number " .. tostring(index)} end
+  -- messageIds restart with every test, so that a test sees the same events whichever tests
+  -- ran before it (--filter).
+  counter = 0
   current = coroutine.create(entry.fn)
   return step(coroutine.resume(current))
 end
