@@ -10,9 +10,10 @@ struct PinRulesCommand: ParsableCommand {
               pinrules map --config destination.json --rules rules/ events.ndjson
               pinrules init --config destination.json --traits traits.json --format js
               pinrules check --config destination.json rules/
-            Documentation: docs/cli.md, docs/rules.md, docs/mapping.md, docs/sandbox.md.
+              pinrules test rules
+            Documentation: docs/cli.md, docs/rules.md, docs/mapping.md, docs/sandbox.md, docs/testing.md.
             """,
         version: "0.1.0",
-        subcommands: [MapCommand.self, InitCommand.self, CheckCommand.self]
+        subcommands: [MapCommand.self, InitCommand.self, CheckCommand.self, TestCommand.self]
     )
 }
