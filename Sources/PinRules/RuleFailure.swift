@@ -14,7 +14,7 @@ extension MappingSession {
     func failure(_ error: SandboxError, rule: LoadedRule) -> Outcome.Failure {
         switch error {
         case .runtime(let message, let chunk, let line, _):
-            return .init(kind: "runtime", message: message, rule: rule.name, line: chunk == rule.chunkName ? line : nil)
+            return .init(kind: "runtime", message: message, rule: rule.name, line: isRuleChunk(chunk, rule) ? line : nil)
         case .limit(let kind):
             return .init(kind: "limit", message: error.description, rule: rule.name, limit: kind.rawValue)
         case .forbidden:
@@ -28,6 +28,12 @@ extension MappingSession {
         case .host(let message):
             return .init(kind: "internal", message: message, rule: rule.name)
         }
+    }
+
+    /// Lua shows at most 59 bytes of a chunk name in error positions.
+    private func isRuleChunk(_ chunk: String?, _ rule: LoadedRule) -> Bool {
+        guard let chunk else { return false }
+        return chunk == rule.chunkName || chunk == String(decoding: rule.chunkName.utf8.prefix(59), as: UTF8.self)
     }
 
     /// Applies the rule's `on_error` to a failure: fills the outcome when the event ends here.
