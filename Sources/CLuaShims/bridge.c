@@ -15,7 +15,9 @@
 //                        (containers are numbered in tape order from 0): the host reuses the
 //                        value it sent instead of decoding a copy
 //   'O' u32 node, then as 'o'   an object that came in as container `node` but changed: the host
-//                        gives its keys the order they came in with
+//                        gives its keys the order they came in with; a member whose key length
+//                        reads 0xFFFFFFFF is followed by a u32 index instead: that member of the
+//                        argument object, key and value unchanged
 //
 // Most hooks change little of the event they get, so most of it comes back as '=' markers.
 #include "sandbox_internal.h"
@@ -581,9 +583,25 @@ static void write_table(tape_writer *w, int index) {
         }
         put_u32(w, (uint32_t)count);
         lua_pushnil(L);
+        int has_origin = origin && origin->kind == 'o' && origin->member_count <= 64;
+        origin_member *members = has_origin ? origins->members + origin->first_member : NULL;
         while (lua_next(L, index)) {
             size_t n;
             const char *key = lua_tolstring(L, -2, &n);  // a string: no conversion in place
+            // A member that kept its value is sent as a reference to the argument's member.
+            uint32_t same = UINT32_MAX;
+            for (uint32_t i = 0; has_origin && i < origin->member_count; i++) {
+                if (members[i].key_length == n && memcmp(members[i].key, key, n) == 0) {
+                    if (value_unchanged(L, origins, lua_gettop(L), members[i].value, 0)) same = i;
+                    break;
+                }
+            }
+            if (same != UINT32_MAX) {
+                put_u32(w, UINT32_MAX);
+                put_u32(w, same);
+                lua_pop(L, 1);
+                continue;
+            }
             w->path[w->depth].key = key;
             w->path[w->depth].key_length = n;
             w->depth++;

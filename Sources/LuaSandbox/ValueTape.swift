@@ -151,6 +151,13 @@ struct TapeDecoder {
         return Int(UInt32(littleEndian: value))
     }
 
+    private func peekU32() -> UInt32? {
+        guard end - position >= 4 else { return nil }
+        var value: UInt32 = 0
+        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base + position, count: 4)) }
+        return UInt32(littleEndian: value)
+    }
+
     private mutating func readU64() throws(SandboxError) -> UInt64 {
         guard end - position >= 8 else { throw .host(message: "truncated result tape") }
         var value: UInt64 = 0
@@ -194,6 +201,13 @@ struct TapeDecoder {
             var members: [(key: String, value: JSONValue)] = []
             members.reserveCapacity(count)
             for _ in 0..<count {
+                if let origin, peekU32() == UInt32.max {
+                    position += 4
+                    let index = try readU32()
+                    guard index < origin.count else { throw .host(message: "result refers to an unknown member") }
+                    members.append(origin[index])
+                    continue
+                }
                 let key = try readString()
                 members.append((key, try decode()))
             }
