@@ -142,7 +142,7 @@ extension MappingSession {
     /// Maps a line and appends its outcome line (JSON and `\n`) to `output`.
     func mapLine(_ line: UnsafeRawBufferPointer, number: Int, into output: inout JSONWriter, summary: inout StreamSummary) {
         let outcome = map(line: line, lineNumber: number)
-        output.write(outcome.json)
+        outcome.write(to: &output)
         output.writeRaw("\n")
         summary.lines += 1
         summary.counts[outcome.status, default: 0] += 1

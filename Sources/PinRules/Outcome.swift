@@ -79,6 +79,54 @@ public struct Outcome: Sendable, Equatable {
         self.trace = trace
     }
 
+    /// Writes `json` to `writer` without building it first (this runs once per event).
+    public func write(to writer: inout JSONWriter) {
+        writer.writeRaw("{")
+        var first = true
+        func key(_ name: StaticString) {
+            if !first { writer.writeRaw(",") }
+            first = false
+            writer.writeRaw("\"")
+            writer.writeRaw(name)
+            writer.writeRaw("\":")
+        }
+        if let line { key("line"); writer.writeInteger(Int64(line)) }
+        if let messageId { key("messageId"); writer.write(messageId) }
+        key("status"); writer.write(string: status.rawValue)
+        if status == .sent {
+            key("pintrk")
+            writer.writeRaw("[")
+            for (index, call) in calls.enumerated() {
+                if index > 0 { writer.writeRaw(",") }
+                writer.writeRaw("[")
+                writer.write(string: call.function)
+                if call.function == "track", let event = call.event { writer.writeRaw(","); writer.write(string: event) }
+                if call.function == "load", let tagId = call.tagId { writer.writeRaw(","); writer.write(string: tagId) }
+                if let data = call.data { writer.writeRaw(","); writer.write(.object(data)) }
+                writer.writeRaw("]")
+            }
+            writer.writeRaw("]")
+        }
+        if let reason { key("reason"); writer.write(string: reason) }
+        if let rule { key("rule"); writer.write(string: rule) }
+        if let failure {
+            key("error")
+            writer.writeRaw("{\"kind\":")
+            writer.write(string: failure.kind)
+            writer.writeRaw(",\"message\":")
+            writer.write(string: failure.message)
+            if let rule = failure.rule { writer.writeRaw(",\"rule\":"); writer.write(string: rule) }
+            if let line = failure.line { writer.writeRaw(",\"line\":"); writer.writeInteger(Int64(line)) }
+            if let limit = failure.limit { writer.writeRaw(",\"limit\":"); writer.write(string: limit) }
+            writer.writeRaw("}")
+        }
+        if let event { key("event"); writer.write(event) }
+        if let raw { key("raw"); writer.write(string: raw) }
+        if !warnings.isEmpty { key("warnings"); writer.write(.array(warnings.map { .string($0) })) }
+        if !logs.isEmpty { key("logs"); writer.write(.array(logs.map { .string($0) })) }
+        writer.writeRaw("}")
+    }
+
     /// The output line's JSON object, keys in a fixed order:
     /// `line, messageId, status, pintrk | reason, rule | error, event | raw, warnings, logs`.
     public var json: JSONValue {

@@ -230,3 +230,26 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(broken.failure?.kind, "mapping")
     }
 }
+
+/// The streaming writer gives the same bytes as the outcome's JSON value.
+final class OutcomeWriterTests: XCTestCase {
+    func testWriteMatchesJSON() throws {
+        let session = try PinRulesEngine(configJSON: ["tagId": "2612345678901"], rules: [
+            RuleSource(fileName: "r.lua", source: #"return { before = function(e) ctx = nil; if e.event == "boom" then error("x") end; if e.event == "drop" then return drop("d") end end }"#),
+        ]).makeSession()
+        let lines = [
+            #"{"type":"track","event":"Order Completed","messageId":"m1","properties":{"revenue":2.5,"products":[{"sku":"a\"b"}]}}"#,
+            #"{"type":"track","event":"boom","messageId":7}"#,
+            #"{"type":"track","event":"drop","messageId":"m3"}"#,
+            #"{"type":"group","messageId":"m4"}"#,
+            "not json \u{1}",
+            #"{"type":"identify","messageId":"m6","context":{"traits":{"email":"a@b.com"}}}"#,
+        ]
+        for (index, line) in lines.enumerated() {
+            let outcome = session.map(line: Array(line.utf8), lineNumber: index + 1)
+            var writer = JSONWriter()
+            outcome.write(to: &writer)
+            XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), JSONWriter.string(outcome.json), line)
+        }
+    }
+}
