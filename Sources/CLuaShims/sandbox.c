@@ -822,6 +822,9 @@ static int setup_body(lua_State *L) {
     const char *bootstrap = (const char *)lua_touserdata(L, 1);
     size_t length = (size_t)lua_tointeger(L, 2);
     luaL_openlibs(L);
+    // Every call leaves a few kilobytes of young garbage (the event's tables) next to a
+    // long-lived heap (libraries, rules): the generational collector's case.
+    lua_gc(L, LUA_GCGEN, 0, 0);
 
     lua_pushlightuserdata(L, &pinrules_key_null);   // the null sentinel is this address
     lua_rawsetp(L, LUA_REGISTRYINDEX, &pinrules_key_null);
