@@ -26,19 +26,13 @@ extension MappingSession {
         var lastDrop: (reason: String, rule: String)? = nil
         for rule in rules where rule.hasAfter {
             guard !calls.isEmpty else { break }
+            let tables = JSONValue.array(calls.map { Self.table(for: $0.call) })
             let values: [JSONValue]
-            do {
-                let tables = JSONValue.array(calls.map { Self.table(for: $0.call) })
-                let result = try sandbox.call(prelude, field: "after", arguments: [.json(.integer(Int64(rule.index))), .json(tables), .json(event)])
-                values = result.values
-                lastEventUsage.add(result.statistics)
-                outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
-            } catch {
-                lastEventUsage.add(sandbox.lastStatistics)
-                if apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome) == .finish { return nil }
-                continue
+            switch callHook("after", of: rule, with: [.json(tables), .json(event)], original: original, into: &outcome) {
+            case .returned(let returned): values = returned
+            case .failed(.finish): return nil
+            case .failed(.skipRule): continue
             }
-            appendLogs(values.count > 2 ? values[2] : nil, rule: rule, to: &outcome)
             switch applyAfterResults(values, to: calls, rule: rule, into: &outcome) {
             case .success(let next):
                 if let drop = next.drop { lastDrop = drop }

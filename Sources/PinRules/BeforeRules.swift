@@ -8,17 +8,11 @@ extension MappingSession {
         var event = original
         for rule in rules where rule.hasBefore {
             let values: [JSONValue]
-            do {
-                let result = try sandbox.call(prelude, field: "before", arguments: [.json(.integer(Int64(rule.index))), .json(event)])
-                values = result.values
-                lastEventUsage.add(result.statistics)
-                outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
-            } catch {
-                lastEventUsage.add(sandbox.lastStatistics)
-                if apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome) == .finish { return nil }
-                continue
+            switch callHook("before", of: rule, with: [.json(event)], original: original, into: &outcome) {
+            case .returned(let returned): values = returned
+            case .failed(.finish): return nil
+            case .failed(.skipRule): continue
             }
-            appendLogs(values.count > 2 ? values[2] : nil, rule: rule, to: &outcome)
             let verdict = values.first?.stringValue ?? "invalid"
             let payload = values.count > 1 ? values[1] : .null
             switch verdict {

@@ -25,13 +25,15 @@ public struct RuleDiagnostic: Sendable, Equatable, CustomStringConvertible {
 
     /// `rules/x.lua:3:7: error: ...`
     public var description: String {
-        var position = file
-        if let line {
-            position += ":\(line)"
-            if let column { position += ":\(column)" }
-        }
-        return "\(position): \(severity.rawValue): \(message)"
+        "\(sourcePosition(file: file, line: line, column: column)): \(severity.rawValue): \(message)"
     }
+}
+
+/// `file`, `file:line` or `file:line:column`, as compilers print positions.
+func sourcePosition(file: String, line: Int?, column: Int?) -> String {
+    guard let line else { return file }
+    guard let column else { return "\(file):\(line)" }
+    return "\(file):\(line):\(column)"
 }
 
 /// Loads a config and rules without mapping anything, as `pinrules check` does: every rule is

@@ -9,7 +9,29 @@ enum RuleFailureEffect {
     case finish
 }
 
+/// What calling one hook gave: its values, or the effect of its failure.
+enum HookCallResult {
+    case returned([JSONValue])
+    case failed(RuleFailureEffect)
+}
+
 extension MappingSession {
+    /// Calls a prelude trampoline for a rule's hook, accounts for its use, collects its warnings
+    /// and logs (the trampolines return logs third), and applies `on_error` when it fails.
+    func callHook(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
+                  original: JSONValue, into outcome: inout Outcome) -> HookCallResult {
+        do {
+            let result = try sandbox.call(prelude, field: trampoline, arguments: [.json(.integer(Int64(rule.index)))] + arguments)
+            lastEventUsage.add(result.statistics)
+            outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
+            appendLogs(result.values.count > 2 ? result.values[2] : nil, rule: rule, to: &outcome)
+            return .returned(result.values)
+        } catch {
+            lastEventUsage.add(sandbox.lastStatistics)
+            return .failed(apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome))
+        }
+    }
+
     /// Describes a failed hook call as an outcome failure.
     func failure(_ error: SandboxError, rule: LoadedRule) -> Outcome.Failure {
         switch error {

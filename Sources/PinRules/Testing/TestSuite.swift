@@ -37,12 +37,7 @@ public struct TestLoadError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String {
-        var position = file
-        if let line {
-            position += ":\(line)"
-            if let column { position += ":\(column)" }
-        }
-        return "\(position): \(message)"
+        "\(sourcePosition(file: file, line: line, column: column)): \(message)"
     }
 }
 
