@@ -31,8 +31,7 @@ let package = Package(
         .target(
             name: "CPinRulesShims",
             dependencies: ["CPinRulesLua"],
-            path: "Sources/CLuaShims",
-            cSettings: [.unsafeFlags(["-O2"])]
+            path: "Sources/CLuaShims"
         ),
         .target(name: "PinJSON"),
         .target(name: "LuaSandbox", dependencies: ["CPinRulesShims", "CPinRulesLua", "PinJSON"]),

@@ -52,6 +52,10 @@ typedef struct origin_member {
     const uint8_t *key;       // NULL for array elements
     uint32_t key_length;
     const uint8_t *value;     // the member's tag on the argument tape
+    // The bytes of the Lua string pushed for the key. Lua interns short strings, so a key still
+    // in the table is usually the very same pointer: the search compares pointers first. (The
+    // string could have been collected and its address reused, so a hit is still verified.)
+    const char *lua_key;
 } origin_member;
 
 typedef struct origin_node {
@@ -175,13 +179,13 @@ static int push_container(lua_State *L, tape_reader *r, int depth, uint8_t kind)
     o->member_count += n;
     o->nodes[number] = (origin_node){lua_topointer(L, -1), at, kind, first, n, -1};
     for (uint32_t i = 0; i < n; i++) {
-        origin_member member = {NULL, 0, NULL};
+        origin_member member = {NULL, 0, NULL, NULL};
         if (kind == 'o') {
             uint32_t k;
             if (!read_u32(r, &k) || (size_t)(r->end - r->p) < k) return 0;
             member.key = r->p;
             member.key_length = k;
-            lua_pushlstring(L, (const char *)r->p, k);
+            member.lua_key = lua_pushlstring(L, (const char *)r->p, k);
             r->p += k;
         }
         member.value = r->p;
@@ -409,8 +413,21 @@ static void write_value(tape_writer *w, int index);
 
 static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth);
 
+// The member of an argument object with this key: by the interned pointer first, then by bytes.
+static const origin_member *find_member(const origin_member *members, uint32_t count, const char *key, size_t len) {
+    for (uint32_t i = 0; i < count; i++) {
+        if (members[i].lua_key == key && members[i].key_length == len && memcmp(members[i].key, key, len) == 0)
+            return &members[i];
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (members[i].key_length == len && memcmp(members[i].key, key, len) == 0) return &members[i];
+    }
+    return NULL;
+}
+
 // Is the Lua value at `index` exactly the argument value whose tag is at `tape`?
-static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, const uint8_t *tape, int depth) {
+static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, const origin_member *member, int depth) {
+    const uint8_t *tape = member->value;
     switch (tape[0]) {
     case 'n': return lua_touserdata(L, index) == &pinrules_key_null && lua_type(L, index) == LUA_TLIGHTUSERDATA;
     case 't': return lua_type(L, index) == LUA_TBOOLEAN && lua_toboolean(L, index);
@@ -468,7 +485,7 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
         if (lua_rawlen(L, index) != node->member_count) return 0;
         for (uint32_t i = 0; i < node->member_count && same; i++) {
             lua_rawgeti(L, index, (lua_Integer)i + 1);
-            same = value_unchanged(L, o, lua_gettop(L), members[i].value, depth + 1);
+            same = value_unchanged(L, o, lua_gettop(L), &members[i], depth + 1);
             lua_pop(L, 1);
         }
         if (!same) return 0;
@@ -481,14 +498,9 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
             if (lua_type(L, -2) == LUA_TSTRING) {
                 size_t len;
                 const char *key = lua_tolstring(L, -2, &len);
-                for (uint32_t i = 0; i < node->member_count; i++) {
-                    if (members[i].key_length == len && memcmp(members[i].key, key, len) == 0) {
-                        found = &members[i];
-                        break;
-                    }
-                }
+                found = find_member(members, node->member_count, key, len);
             }
-            same = found && value_unchanged(L, o, lua_gettop(L), found->value, depth + 1);
+            same = found && value_unchanged(L, o, lua_gettop(L), found, depth + 1);
         }
         lua_pop(L, 1);
     }
@@ -590,12 +602,8 @@ static void write_table(tape_writer *w, int index) {
             const char *key = lua_tolstring(L, -2, &n);  // a string: no conversion in place
             // A member that kept its value is sent as a reference to the argument's member.
             uint32_t same = UINT32_MAX;
-            for (uint32_t i = 0; has_origin && i < origin->member_count; i++) {
-                if (members[i].key_length == n && memcmp(members[i].key, key, n) == 0) {
-                    if (value_unchanged(L, origins, lua_gettop(L), members[i].value, 0)) same = i;
-                    break;
-                }
-            }
+            const origin_member *found = has_origin ? find_member(members, origin->member_count, key, n) : NULL;
+            if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) same = (uint32_t)(found - members);
             if (same != UINT32_MAX) {
                 put_u32(w, UINT32_MAX);
                 put_u32(w, same);
