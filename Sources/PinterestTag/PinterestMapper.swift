@@ -9,6 +9,10 @@ public struct PinterestMapper: Sendable {
     /// JavaScript compares code units, while Swift's `==` would also match canonically
     /// equivalent spellings (`é` composed or not).
     let userMapping: [[UInt8]: [String]]
+    /// `config.customProperties`, split into segments once.
+    let customPropertyPaths: [CustomPropertyPath]
+    /// Whether any custom property key is integer-like, so that adding it can change the key order.
+    let customPropertiesReorder: Bool
 
     /// RudderStack's built-in eCommerce names, compared with the lowercased event name.
     public static let builtInEventMap: [String: String] = [
@@ -32,6 +36,8 @@ public struct PinterestMapper: Sendable {
             mapping[key] = names
         }
         self.userMapping = mapping
+        self.customPropertyPaths = config.customProperties.map(CustomPropertyPath.init)
+        self.customPropertiesReorder = customPropertyPaths.contains { $0.isArrayIndex }
     }
 
     // MARK: init
@@ -218,15 +224,106 @@ public struct PinterestMapper: Sendable {
 
     /// Section 5: configured dot paths of the flattened `properties`, as JavaScript strings.
     func applyCustomProperties(to data: inout JSONObject, from properties: JSONObject) {
-        guard !config.customProperties.isEmpty, !properties.isEmpty else { return }
-        let flat = Self.flatten(properties)
-        var added = false
-        for path in config.customProperties {
-            guard let value = flat[Array(path.utf8)], !value.isNull else { continue }
-            data[path] = .string(value.javaScriptString)
-            added = true
+        guard !customPropertyPaths.isEmpty, !properties.isEmpty else { return }
+        // Flattening the whole tree is the reference behaviour but costs a dictionary entry per
+        // leaf; it is built only for a path that the direct walk cannot answer alone.
+        var flat: [[UInt8]: JSONValue]?
+        var addedArrayIndex = false
+        for path in customPropertyPaths {
+            let found: JSONValue?
+            if let segments = path.segments, case .resolved(let value) = Self.flattenedValue(at: segments, in: properties) {
+                found = value
+            } else {
+                if flat == nil { flat = Self.flatten(properties) }
+                found = flat?[path.utf8]
+            }
+            guard let value = found, !value.isNull else { continue }
+            data[path.key] = .string(value.javaScriptString)
+            if path.isArrayIndex { addedArrayIndex = true }
         }
-        if added { data = Self.inJavaScriptKeyOrder(data) }
+        // Only an integer-like key can move (see `inJavaScriptKeyOrder`), and only a custom
+        // property can bring one.
+        if addedArrayIndex { data = Self.inJavaScriptKeyOrder(data) }
+    }
+
+    /// A configured custom property path, prepared once per mapper.
+    struct CustomPropertyPath: Sendable {
+        /// The path as configured: the key it is sent under.
+        let key: String
+        /// Its UTF-8 bytes, the key of `flatten`'s result.
+        let utf8: [UInt8]
+        /// The path split at dots, or `nil` when a segment is empty (`a..b`, `.a`, `a.`): such a
+        /// path involves empty keys, which `flatten` joins in ways only it should decide.
+        let segments: [String]?
+        /// An array index (`"10"`), which a JavaScript object lists before other keys.
+        let isArrayIndex: Bool
+
+        init(_ path: String) {
+            key = path
+            utf8 = Array(path.utf8)
+            let split = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            segments = split.contains("") ? nil : split
+            isArrayIndex = PinterestMapper.javaScriptArrayIndex(path) != nil
+        }
+    }
+
+    /// What walking a path directly found.
+    enum DirectLookup {
+        /// Exactly what `flatten(properties)[path]` holds (`nil`: no such leaf).
+        case resolved(JSONValue?)
+        /// A key on the way is empty or contains a dot (or is duplicated), so several members
+        /// could spell the same path and only `flatten`'s visiting order says which one wins.
+        case ambiguous
+    }
+
+    /// `flatten(properties)[segments joined by "."]` without flattening: follows the segments
+    /// member by member (array elements by canonical index). The answer is only that simple when
+    /// each flattened key spells exactly one path: every object met on the way has only non-empty
+    /// keys without dots (then a member's key must equal the next segment), otherwise the caller
+    /// flattens. Keys compare by UTF-8 bytes, as `flatten`'s keys do.
+    static func flattenedValue(at segments: [String], in properties: JSONObject) -> DirectLookup {
+        var node = JSONValue.object(properties)
+        for segment in segments {
+            switch node {
+            case .object(let object):
+                var next: JSONValue?
+                for (key, value) in object.elements {
+                    if key.isEmpty || key.utf8.contains(UInt8(ascii: ".")) { return .ambiguous }
+                    if key.utf8.elementsEqual(segment.utf8) {
+                        if next != nil { return .ambiguous }
+                        next = value
+                    }
+                }
+                guard let next else { return .resolved(nil) }
+                node = next
+            case .array(let elements):
+                // `flatten` names elements `String(index)`: "01" or "+1" name nothing.
+                guard let index = canonicalIndex(segment), index < elements.count else { return .resolved(nil) }
+                node = elements[index]
+            default:
+                return .resolved(nil)  // a leaf before the path ends
+            }
+        }
+        // Only leaves are flattened: a non-empty object or array has no entry of its own.
+        switch node {
+        case .object(let object) where !object.isEmpty: return .resolved(nil)
+        case .array(let elements) where !elements.isEmpty: return .resolved(nil)
+        default: return .resolved(node)
+        }
+    }
+
+    /// The value of a decimal index written as `String(index)` writes it, without allocating.
+    private static func canonicalIndex(_ text: String) -> Int? {
+        var value = 0
+        var count = 0
+        for byte in text.utf8 {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            if count == 1 && value == 0 { return nil }  // a leading zero
+            count += 1
+            guard count <= 18 else { return nil }  // beyond any array's count
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return count == 0 ? nil : value
     }
 
     /// RudderStack's `flattenJsonPayload`: leaves by dot path, array elements by index, empty
@@ -255,10 +352,7 @@ public struct PinterestMapper: Sendable {
     /// JavaScript objects list integer-like keys (array indexes) first, ascending; only a custom
     /// property can add one, so this runs only then.
     static func inJavaScriptKeyOrder(_ object: JSONObject) -> JSONObject {
-        func arrayIndex(_ key: String) -> UInt32? {
-            guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
-            return number
-        }
+        let arrayIndex = javaScriptArrayIndex
         let indexed = object.elements.compactMap { element in arrayIndex(element.key).map { ($0, element) } }
         guard !indexed.isEmpty else { return object }
         var ordered = JSONObject()
@@ -267,6 +361,12 @@ public struct PinterestMapper: Sendable {
             ordered.appendUnique(element.key, element.value)
         }
         return ordered
+    }
+
+    /// `key` as a JavaScript array index (a canonical decimal below 2^32 - 1), or `nil`.
+    static func javaScriptArrayIndex(_ key: String) -> UInt32? {
+        guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
+        return number
     }
 
     /// The value at `deduplicationKey` when present and not null (`0` and `""` count), else
