@@ -8,7 +8,7 @@ public struct PinterestMapper: Sendable {
     /// Trimmed `from` → distinct `to` values in row order, built once. Keyed by UTF-8 bytes:
     /// JavaScript compares code units, while Swift's `==` would also match canonically
     /// equivalent spellings (`é` composed or not).
-    let userMapping: [[UInt8]: [String]]
+    let userMapping: [UTF8Key: [String]]
     /// `config.customProperties`, split into segments once.
     let customPropertyPaths: [CustomPropertyPath]
     /// Whether any custom property key is integer-like, so that adding it can change the key order.
@@ -25,12 +25,12 @@ public struct PinterestMapper: Sendable {
     /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
-        var mapping: [[UInt8]: [String]] = [:]
+        var mapping: [UTF8Key: [String]] = [:]
         for row in config.eventsMapping {
             // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
             // "" and can never match a non-empty event name, so skipping it too is equivalent.
             guard !row.from.isEmpty else { continue }
-            let key = Array(row.from.trimmingJavaScriptWhitespace().utf8)
+            let key = UTF8Key(row.from.trimmingJavaScriptWhitespace())
             var names = mapping[key] ?? []
             if !names.contains(row.to) { names.append(row.to) }
             mapping[key] = names
@@ -79,7 +79,14 @@ public struct PinterestMapper: Sendable {
         guard case .string(let type) = typeValue else {
             return .unsupported(reason: "message type must be a string, found \(typeValue.typeDescription)")
         }
-        // The SDK always sends lowercase types; other spellings are accepted rather than lost.
+        // The SDK always sends lowercase types, matched first without lowercasing a copy; other
+        // spellings are accepted rather than lost.
+        switch type {
+        case "track": return mapTrack(message)
+        case "page": return mapPage(message)
+        case "identify": return mapIdentify(message)
+        default: break
+        }
         switch type.lowercased() {
         case "track": return mapTrack(message)
         case "page": return mapPage(message)
@@ -129,16 +136,36 @@ public struct PinterestMapper: Sendable {
     }
 
     func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
-        if let mapped = userMapping[Array(eventName.utf8)], !mapped.isEmpty {
+        if !userMapping.isEmpty, let mapped = userMapping[UTF8Key(eventName)], !mapped.isEmpty {
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
             return mapped
         }
-        if let builtIn = Self.builtInEventMap[eventName.lowercased()] { return [builtIn] }
+        if let builtIn = Self.builtInEvent(eventName) { return [builtIn] }
         if config.sendAsCustomEvent { return ["Custom"] }
         warnings.append("\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)")
         return [eventName]
+    }
+
+    /// `builtInEventMap[eventName.lowercased()]`. An ASCII name (nearly all) is compared with the
+    /// built-in names byte by byte, ignoring ASCII case, without making a lowercased copy; other
+    /// names take the general path, since Unicode lowercasing can turn them into ASCII (the
+    /// Kelvin sign K becomes k).
+    static func builtInEvent(_ eventName: String) -> String? {
+        let utf8 = eventName.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return builtInEventMap[eventName.lowercased()] }
+        for (name, event) in builtInEventList where name.utf8.count == utf8.count {
+            if zip(name.utf8, utf8).allSatisfy({ $0 == asciiLowercased($1) }) { return event }
+        }
+        return nil
+    }
+
+    /// `builtInEventMap` as a list, for the ASCII comparison.
+    private static let builtInEventList: [(name: String, event: String)] = builtInEventMap.map { ($0.key, $0.value) }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
     }
 
     struct Failure: Error { var message: String }
@@ -400,11 +427,15 @@ public struct PinterestMapper: Sendable {
 
     func limitedDataProcessing(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
         let traits = message.contextTraits
-        let optOut = firstTruthy([traits?["optOutType"], message.properties?["optOutType"]]) ?? .string("")
-        guard optOut.isTruthy else { return ["opt_out_type": optOut, "st": "", "country": ""] }
+        // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
+        guard let optOut = truthy(traits?["optOutType"]) ?? truthy(message.properties?["optOutType"]) else {
+            return Self.notOptedOut
+        }
         let address = traits?["address"]
-        let state = firstTruthy([traits?["state"], traits?["State"], address?["state"], address?["State"]])
-        let country = firstTruthy([traits?["country"], traits?["Country"], address?["country"], address?["Country"]])
+        let state = truthy(traits?["state"]) ?? truthy(traits?["State"])
+            ?? truthy(address?["state"]) ?? truthy(address?["State"])
+        let country = truthy(traits?["country"]) ?? truthy(traits?["Country"])
+            ?? truthy(address?["country"]) ?? truthy(address?["Country"])
         return [
             "opt_out_type": optOut,
             "st": .string(hashed(state, field: "state", warnings: &warnings)),
@@ -412,14 +443,17 @@ public struct PinterestMapper: Sendable {
         ]
     }
 
-    private func firstTruthy(_ candidates: [JSONValue?]) -> JSONValue? {
-        for case let value? in candidates where value.isTruthy { return value }
-        return nil
+    /// The `set` values when nothing opts out (no hashing then), built once and shared.
+    static let notOptedOut: JSONObject = ["opt_out_type": "", "st": "", "country": ""]
+
+    private func truthy(_ value: JSONValue?) -> JSONValue? {
+        guard let value, value.isTruthy else { return nil }
+        return value
     }
 
     /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
     private func hashed(_ value: JSONValue?, field: String, warnings: inout [String]) -> String {
-        guard let value else { return SHA256Hex.digest("") }
+        guard let value else { return SHA256Hex.emptyDigest }
         guard case .string(let text) = value else {
             warnings.append("context.traits \(field) is \(value.typeDescription), not a string: hashed as \(quoted(value.javaScriptString))")
             return SHA256Hex.digest(value.javaScriptString)
@@ -466,5 +500,22 @@ public struct PinterestMapper: Sendable {
         var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
         applyEventId(to: &data, message: message, warnings: &warnings)
         return .calls([.set(data)], warnings: warnings)
+    }
+}
+
+/// A string that hashes and compares by its UTF-8 bytes, as JavaScript compares strings, so a
+/// dictionary can be searched with it without first copying the bytes into an array.
+struct UTF8Key: Hashable, Sendable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool {
+        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var string = self.string
+        string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
