@@ -118,7 +118,7 @@ public struct PinterestMapper: Sendable {
         }
         applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
         var calls: [PintrkCall] = []
         calls.reserveCapacity(names.count * 2)
         for name in names {
@@ -198,6 +198,9 @@ public struct PinterestMapper: Sendable {
     /// search_query, line_items.
     func trackData(_ properties: JSONObject, warnings: inout [String]) -> Result<JSONObject, Failure> {
         var data = JSONObject()
+        // Room for every key DATA can get (value, allow-listed properties, search_query,
+        // line_items, custom properties, event_id), so that appending never regrows it.
+        data.reserveCapacity(min(properties.count, Self.allowedPropertyKeys.count) + customPropertyPaths.count + 4)
         // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in place.
         if let revenue = properties["revenue"], revenue.isTruthy { data.appendUnique("value", revenue) }
         for (key, value) in properties.elements where Self.allowedPropertyKeys.contains(key) {
@@ -422,13 +425,15 @@ public struct PinterestMapper: Sendable {
     /// The `set` values sent before every track and page call.
     public func limitedDataProcessing(for message: RudderMessage) -> JSONObject {
         var warnings: [String] = []
-        return limitedDataProcessing(message, warnings: &warnings)
+        return limitedDataProcessing(message, properties: message.properties, warnings: &warnings)
     }
 
-    func limitedDataProcessing(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
+    /// `properties` is the message's `properties` object as the caller already read it (a
+    /// non-object reads as empty or `nil`, which holds no `optOutType` either way).
+    func limitedDataProcessing(_ message: RudderMessage, properties: JSONObject?, warnings: inout [String]) -> JSONObject {
         let traits = message.contextTraits
         // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
-        guard let optOut = truthy(traits?["optOutType"]) ?? truthy(message.properties?["optOutType"]) else {
+        guard let optOut = truthy(traits?["optOutType"]) ?? truthy(properties?["optOutType"]) else {
             return Self.notOptedOut
         }
         let address = traits?["address"]
@@ -477,9 +482,10 @@ public struct PinterestMapper: Sendable {
             event = "ViewCategory"
         }
         // The user's document wins over RudderStack's code: configured custom properties go too.
-        applyCustomProperties(to: &data, from: readProperties(message, warnings: &warnings))
+        let properties = readProperties(message, warnings: &warnings)
+        applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
         return .calls([.set(ldp), .track(event, data)], warnings: warnings)
     }
 
