@@ -6,6 +6,7 @@ import Foundation
 import LuaSandbox
 import PinJSON
 import PinRules
+import PinterestTag
 
 #if canImport(Glibc)
 import Glibc
@@ -118,6 +119,15 @@ for guarded in [true, false] {
         print(String(format: "    of which in C (build, run, read back): %.2f us/event", Double(insideC) / Double(max(1, events.count)) / 1000))
     }
 }
+
+// The mapping's own cost: pre-parsed events through `PinterestMapper.map` only (no parse, no
+// rules, no outcome JSON). The sum of call counts keeps the optimiser from dropping the work.
+let coreMapper = PinterestMapper(config: try DestinationConfig.parse(benchConfig).config)
+var coreCalls = 0
+measure("mapping core", count: events.count, repeats: 5) {
+    for event in events { coreCalls &+= coreMapper.map(event).calls.count }
+}
+if coreCalls < 0 { print(coreCalls) }
 
 let noRules = try PinRulesEngine(configJSON: benchConfig, rules: [])
 let withRule = try PinRulesEngine(configJSON: benchConfig, rules: [RuleSource(fileName: "bench.lua", source: benchRule)])

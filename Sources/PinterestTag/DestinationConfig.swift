@@ -258,7 +258,12 @@ extension DestinationConfig {
     }
 }
 
-func quoted(_ text: String) -> String { JSONWriter.string(.string(text)) }
+/// `text` as a JSON string literal, for messages. Text without `"`, `\\` or control characters
+/// (nearly all) is quoted as it is, without running the JSON writer.
+func quoted(_ text: String) -> String {
+    let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    return plain ? "\"" + text + "\"" : JSONWriter.string(.string(text))
+}
 
 extension JSONValue {
     /// A short description for messages: `string "abc"`, `number 5`, `an object`.

@@ -8,7 +8,11 @@ public struct PinterestMapper: Sendable {
     /// Trimmed `from` → distinct `to` values in row order, built once. Keyed by UTF-8 bytes:
     /// JavaScript compares code units, while Swift's `==` would also match canonically
     /// equivalent spellings (`é` composed or not).
-    let userMapping: [[UInt8]: [String]]
+    let userMapping: [UTF8Key: [String]]
+    /// `config.customProperties`, split into segments once.
+    let customPropertyPaths: [CustomPropertyPath]
+    /// Whether any custom property key is integer-like, so that adding it can change the key order.
+    let customPropertiesReorder: Bool
 
     /// RudderStack's built-in eCommerce names, compared with the lowercased event name.
     public static let builtInEventMap: [String: String] = [
@@ -21,17 +25,19 @@ public struct PinterestMapper: Sendable {
     /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
-        var mapping: [[UInt8]: [String]] = [:]
+        var mapping: [UTF8Key: [String]] = [:]
         for row in config.eventsMapping {
             // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
             // "" and can never match a non-empty event name, so skipping it too is equivalent.
             guard !row.from.isEmpty else { continue }
-            let key = Array(row.from.trimmingJavaScriptWhitespace().utf8)
+            let key = UTF8Key(row.from.trimmingJavaScriptWhitespace())
             var names = mapping[key] ?? []
             if !names.contains(row.to) { names.append(row.to) }
             mapping[key] = names
         }
         self.userMapping = mapping
+        self.customPropertyPaths = config.customProperties.map(CustomPropertyPath.init)
+        self.customPropertiesReorder = customPropertyPaths.contains { $0.isArrayIndex }
     }
 
     // MARK: init
@@ -73,7 +79,14 @@ public struct PinterestMapper: Sendable {
         guard case .string(let type) = typeValue else {
             return .unsupported(reason: "message type must be a string, found \(typeValue.typeDescription)")
         }
-        // The SDK always sends lowercase types; other spellings are accepted rather than lost.
+        // The SDK always sends lowercase types, matched first without lowercasing a copy; other
+        // spellings are accepted rather than lost.
+        switch type {
+        case "track": return mapTrack(message)
+        case "page": return mapPage(message)
+        case "identify": return mapIdentify(message)
+        default: break
+        }
         switch type.lowercased() {
         case "track": return mapTrack(message)
         case "page": return mapPage(message)
@@ -105,7 +118,7 @@ public struct PinterestMapper: Sendable {
         }
         applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
         var calls: [PintrkCall] = []
         calls.reserveCapacity(names.count * 2)
         for name in names {
@@ -123,16 +136,36 @@ public struct PinterestMapper: Sendable {
     }
 
     func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
-        if let mapped = userMapping[Array(eventName.utf8)], !mapped.isEmpty {
+        if !userMapping.isEmpty, let mapped = userMapping[UTF8Key(eventName)], !mapped.isEmpty {
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
             return mapped
         }
-        if let builtIn = Self.builtInEventMap[eventName.lowercased()] { return [builtIn] }
+        if let builtIn = Self.builtInEvent(eventName) { return [builtIn] }
         if config.sendAsCustomEvent { return ["Custom"] }
         warnings.append("\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)")
         return [eventName]
+    }
+
+    /// `builtInEventMap[eventName.lowercased()]`. An ASCII name (nearly all) is compared with the
+    /// built-in names byte by byte, ignoring ASCII case, without making a lowercased copy; other
+    /// names take the general path, since Unicode lowercasing can turn them into ASCII (the
+    /// Kelvin sign K becomes k).
+    static func builtInEvent(_ eventName: String) -> String? {
+        let utf8 = eventName.utf8
+        guard utf8.allSatisfy({ $0 < 0x80 }) else { return builtInEventMap[eventName.lowercased()] }
+        for (name, event) in builtInEventList where name.utf8.count == utf8.count {
+            if zip(name.utf8, utf8).allSatisfy({ $0 == asciiLowercased($1) }) { return event }
+        }
+        return nil
+    }
+
+    /// `builtInEventMap` as a list, for the ASCII comparison.
+    private static let builtInEventList: [(name: String, event: String)] = builtInEventMap.map { ($0.key, $0.value) }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
     }
 
     struct Failure: Error { var message: String }
@@ -165,6 +198,9 @@ public struct PinterestMapper: Sendable {
     /// search_query, line_items.
     func trackData(_ properties: JSONObject, warnings: inout [String]) -> Result<JSONObject, Failure> {
         var data = JSONObject()
+        // Room for every key DATA can get (value, allow-listed properties, search_query,
+        // line_items, custom properties, event_id), so that appending never regrows it.
+        data.reserveCapacity(min(properties.count, Self.allowedPropertyKeys.count) + customPropertyPaths.count + 4)
         // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in place.
         if let revenue = properties["revenue"], revenue.isTruthy { data.appendUnique("value", revenue) }
         for (key, value) in properties.elements where Self.allowedPropertyKeys.contains(key) {
@@ -218,15 +254,106 @@ public struct PinterestMapper: Sendable {
 
     /// Section 5: configured dot paths of the flattened `properties`, as JavaScript strings.
     func applyCustomProperties(to data: inout JSONObject, from properties: JSONObject) {
-        guard !config.customProperties.isEmpty, !properties.isEmpty else { return }
-        let flat = Self.flatten(properties)
-        var added = false
-        for path in config.customProperties {
-            guard let value = flat[Array(path.utf8)], !value.isNull else { continue }
-            data[path] = .string(value.javaScriptString)
-            added = true
+        guard !customPropertyPaths.isEmpty, !properties.isEmpty else { return }
+        // Flattening the whole tree is the reference behaviour but costs a dictionary entry per
+        // leaf; it is built only for a path that the direct walk cannot answer alone.
+        var flat: [[UInt8]: JSONValue]?
+        var addedArrayIndex = false
+        for path in customPropertyPaths {
+            let found: JSONValue?
+            if let segments = path.segments, case .resolved(let value) = Self.flattenedValue(at: segments, in: properties) {
+                found = value
+            } else {
+                if flat == nil { flat = Self.flatten(properties) }
+                found = flat?[path.utf8]
+            }
+            guard let value = found, !value.isNull else { continue }
+            data[path.key] = .string(value.javaScriptString)
+            if path.isArrayIndex { addedArrayIndex = true }
         }
-        if added { data = Self.inJavaScriptKeyOrder(data) }
+        // Only an integer-like key can move (see `inJavaScriptKeyOrder`), and only a custom
+        // property can bring one.
+        if addedArrayIndex { data = Self.inJavaScriptKeyOrder(data) }
+    }
+
+    /// A configured custom property path, prepared once per mapper.
+    struct CustomPropertyPath: Sendable {
+        /// The path as configured: the key it is sent under.
+        let key: String
+        /// Its UTF-8 bytes, the key of `flatten`'s result.
+        let utf8: [UInt8]
+        /// The path split at dots, or `nil` when a segment is empty (`a..b`, `.a`, `a.`): such a
+        /// path involves empty keys, which `flatten` joins in ways only it should decide.
+        let segments: [String]?
+        /// An array index (`"10"`), which a JavaScript object lists before other keys.
+        let isArrayIndex: Bool
+
+        init(_ path: String) {
+            key = path
+            utf8 = Array(path.utf8)
+            let split = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            segments = split.contains("") ? nil : split
+            isArrayIndex = PinterestMapper.javaScriptArrayIndex(path) != nil
+        }
+    }
+
+    /// What walking a path directly found.
+    enum DirectLookup {
+        /// Exactly what `flatten(properties)[path]` holds (`nil`: no such leaf).
+        case resolved(JSONValue?)
+        /// A key on the way is empty or contains a dot (or is duplicated), so several members
+        /// could spell the same path and only `flatten`'s visiting order says which one wins.
+        case ambiguous
+    }
+
+    /// `flatten(properties)[segments joined by "."]` without flattening: follows the segments
+    /// member by member (array elements by canonical index). The answer is only that simple when
+    /// each flattened key spells exactly one path: every object met on the way has only non-empty
+    /// keys without dots (then a member's key must equal the next segment), otherwise the caller
+    /// flattens. Keys compare by UTF-8 bytes, as `flatten`'s keys do.
+    static func flattenedValue(at segments: [String], in properties: JSONObject) -> DirectLookup {
+        var node = JSONValue.object(properties)
+        for segment in segments {
+            switch node {
+            case .object(let object):
+                var next: JSONValue?
+                for (key, value) in object.elements {
+                    if key.isEmpty || key.utf8.contains(UInt8(ascii: ".")) { return .ambiguous }
+                    if key.utf8.elementsEqual(segment.utf8) {
+                        if next != nil { return .ambiguous }
+                        next = value
+                    }
+                }
+                guard let next else { return .resolved(nil) }
+                node = next
+            case .array(let elements):
+                // `flatten` names elements `String(index)`: "01" or "+1" name nothing.
+                guard let index = canonicalIndex(segment), index < elements.count else { return .resolved(nil) }
+                node = elements[index]
+            default:
+                return .resolved(nil)  // a leaf before the path ends
+            }
+        }
+        // Only leaves are flattened: a non-empty object or array has no entry of its own.
+        switch node {
+        case .object(let object) where !object.isEmpty: return .resolved(nil)
+        case .array(let elements) where !elements.isEmpty: return .resolved(nil)
+        default: return .resolved(node)
+        }
+    }
+
+    /// The value of a decimal index written as `String(index)` writes it, without allocating.
+    private static func canonicalIndex(_ text: String) -> Int? {
+        var value = 0
+        var count = 0
+        for byte in text.utf8 {
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            if count == 1 && value == 0 { return nil }  // a leading zero
+            count += 1
+            guard count <= 18 else { return nil }  // beyond any array's count
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return count == 0 ? nil : value
     }
 
     /// RudderStack's `flattenJsonPayload`: leaves by dot path, array elements by index, empty
@@ -255,10 +382,7 @@ public struct PinterestMapper: Sendable {
     /// JavaScript objects list integer-like keys (array indexes) first, ascending; only a custom
     /// property can add one, so this runs only then.
     static func inJavaScriptKeyOrder(_ object: JSONObject) -> JSONObject {
-        func arrayIndex(_ key: String) -> UInt32? {
-            guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
-            return number
-        }
+        let arrayIndex = javaScriptArrayIndex
         let indexed = object.elements.compactMap { element in arrayIndex(element.key).map { ($0, element) } }
         guard !indexed.isEmpty else { return object }
         var ordered = JSONObject()
@@ -267,6 +391,12 @@ public struct PinterestMapper: Sendable {
             ordered.appendUnique(element.key, element.value)
         }
         return ordered
+    }
+
+    /// `key` as a JavaScript array index (a canonical decimal below 2^32 - 1), or `nil`.
+    static func javaScriptArrayIndex(_ key: String) -> UInt32? {
+        guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
+        return number
     }
 
     /// The value at `deduplicationKey` when present and not null (`0` and `""` count), else
@@ -295,16 +425,22 @@ public struct PinterestMapper: Sendable {
     /// The `set` values sent before every track and page call.
     public func limitedDataProcessing(for message: RudderMessage) -> JSONObject {
         var warnings: [String] = []
-        return limitedDataProcessing(message, warnings: &warnings)
+        return limitedDataProcessing(message, properties: message.properties, warnings: &warnings)
     }
 
-    func limitedDataProcessing(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
+    /// `properties` is the message's `properties` object as the caller already read it (a
+    /// non-object reads as empty or `nil`, which holds no `optOutType` either way).
+    func limitedDataProcessing(_ message: RudderMessage, properties: JSONObject?, warnings: inout [String]) -> JSONObject {
         let traits = message.contextTraits
-        let optOut = firstTruthy([traits?["optOutType"], message.properties?["optOutType"]]) ?? .string("")
-        guard optOut.isTruthy else { return ["opt_out_type": optOut, "st": "", "country": ""] }
+        // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
+        guard let optOut = truthy(traits?["optOutType"]) ?? truthy(properties?["optOutType"]) else {
+            return Self.notOptedOut
+        }
         let address = traits?["address"]
-        let state = firstTruthy([traits?["state"], traits?["State"], address?["state"], address?["State"]])
-        let country = firstTruthy([traits?["country"], traits?["Country"], address?["country"], address?["Country"]])
+        let state = truthy(traits?["state"]) ?? truthy(traits?["State"])
+            ?? truthy(address?["state"]) ?? truthy(address?["State"])
+        let country = truthy(traits?["country"]) ?? truthy(traits?["Country"])
+            ?? truthy(address?["country"]) ?? truthy(address?["Country"])
         return [
             "opt_out_type": optOut,
             "st": .string(hashed(state, field: "state", warnings: &warnings)),
@@ -312,14 +448,17 @@ public struct PinterestMapper: Sendable {
         ]
     }
 
-    private func firstTruthy(_ candidates: [JSONValue?]) -> JSONValue? {
-        for case let value? in candidates where value.isTruthy { return value }
-        return nil
+    /// The `set` values when nothing opts out (no hashing then), built once and shared.
+    static let notOptedOut: JSONObject = ["opt_out_type": "", "st": "", "country": ""]
+
+    private func truthy(_ value: JSONValue?) -> JSONValue? {
+        guard let value, value.isTruthy else { return nil }
+        return value
     }
 
     /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
     private func hashed(_ value: JSONValue?, field: String, warnings: inout [String]) -> String {
-        guard let value else { return SHA256Hex.digest("") }
+        guard let value else { return SHA256Hex.emptyDigest }
         guard case .string(let text) = value else {
             warnings.append("context.traits \(field) is \(value.typeDescription), not a string: hashed as \(quoted(value.javaScriptString))")
             return SHA256Hex.digest(value.javaScriptString)
@@ -343,9 +482,10 @@ public struct PinterestMapper: Sendable {
             event = "ViewCategory"
         }
         // The user's document wins over RudderStack's code: configured custom properties go too.
-        applyCustomProperties(to: &data, from: readProperties(message, warnings: &warnings))
+        let properties = readProperties(message, warnings: &warnings)
+        applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, warnings: &warnings)
+        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
         return .calls([.set(ldp), .track(event, data)], warnings: warnings)
     }
 
@@ -366,5 +506,22 @@ public struct PinterestMapper: Sendable {
         var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
         applyEventId(to: &data, message: message, warnings: &warnings)
         return .calls([.set(data)], warnings: warnings)
+    }
+}
+
+/// A string that hashes and compares by its UTF-8 bytes, as JavaScript compares strings, so a
+/// dictionary can be searched with it without first copying the bytes into an array.
+struct UTF8Key: Hashable, Sendable {
+    let string: String
+
+    init(_ string: String) { self.string = string }
+
+    static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool {
+        lhs.string.utf8.elementsEqual(rhs.string.utf8)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        var string = self.string
+        string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
