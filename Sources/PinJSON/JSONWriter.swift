@@ -30,29 +30,39 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeRaw(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
+    /// Sizes the room `value` can take at most, then writes it through a raw pointer: no
+    /// capacity or uniqueness check per byte.
     public mutating func write(_ value: JSONValue) {
+        let room = Self.maximumLength(of: value)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: room))
+        let end = bytes.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var output = Output(pointer: base + start)
+            output.write(value)
+            return output.pointer - base
+        }
+        bytes.removeLast(bytes.count - end)
+    }
+
+    /// An upper bound of the bytes `write` appends for `value`.
+    static func maximumLength(of value: borrowing JSONValue) -> Int {
         switch value {
-        case .null: writeRaw("null")
-        case .bool(let flag): flag ? writeRaw("true") : writeRaw("false")
-        case .integer(let number): writeInteger(number)
-        case .double(let number): writeDouble(number)
-        case .string(let text): write(string: text)
+        case .null, .bool: return 5
+        case .integer: return 20
+        case .double: return 32  // the longest description is 24 bytes
+        case .string(let text): return 2 + 6 * text.utf8.count
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
+            var total = 2 + elements.count
+            for index in elements.indices { total += maximumLength(of: elements[index]) }
+            return total
         case .object(let object):
-            bytes.append(UInt8(ascii: "{"))
-            for (index, element) in object.elements.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(string: element.key)
-                bytes.append(UInt8(ascii: ":"))
-                write(element.value)
+            var total = 2 + 2 * object.count
+            let elements = object.elements
+            for index in elements.indices {
+                total += 2 + 6 * elements[index].key.utf8.count + maximumLength(of: elements[index].value)
             }
-            bytes.append(UInt8(ascii: "}"))
+            return total
         }
     }
 
@@ -92,7 +102,7 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
         // Native and small strings are contiguous UTF-8 (no copy); anything else is copied.
         if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
-            var text = string
+            var text = copy string
             text.withUTF8 { appendEscaped($0) }
         }
         bytes.append(UInt8(ascii: "\""))
@@ -134,7 +144,7 @@ public struct JSONWriter: Sendable {
 
     /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).
     @inline(__always)
-    private static func wordNeedsEscape(_ word: UInt64) -> Bool {
+    static func wordNeedsEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let control = (word &- ones &* 0x20) & ~word & highs
@@ -161,7 +171,139 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+}
+
+/// Writes into room sized beforehand by `JSONWriter.maximumLength(of:)`.
+private struct Output {
+    var pointer: UnsafeMutablePointer<UInt8>
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        pointer.pointee = byte
+        pointer += 1
+    }
+
+    @inline(__always)
+    mutating func put(_ text: StaticString) {
+        let count = text.utf8CodeUnitCount
+        pointer.update(from: text.utf8Start, count: count)
+        pointer += count
+    }
+
+    @inline(__always)
+    mutating func put(_ source: UnsafePointer<UInt8>, count: Int) {
+        pointer.update(from: source, count: count)
+        pointer += count
+    }
+
+    mutating func write(_ value: borrowing JSONValue) {
+        switch value {
+        case .null: put("null")
+        case .bool(let flag): flag ? put("true") : put("false")
+        case .integer(let number): writeInteger(number)
+        case .double(let number): writeDouble(number)
+        case .string(let text): write(string: text)
+        case .array(let elements):
+            put(UInt8(ascii: "["))
+            for index in elements.indices {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                write(elements[index])
+            }
+            put(UInt8(ascii: "]"))
+        case .object(let object):
+            put(UInt8(ascii: "{"))
+            let elements = object.elements
+            for index in elements.indices {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                write(string: elements[index].key)
+                put(UInt8(ascii: ":"))
+                write(elements[index].value)
+            }
+            put(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func writeInteger(_ number: Int64) {
+        if number < 0 { put(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        var cursor = pointer + digits
+        pointer = cursor
+        repeat {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+    }
+
+    mutating func writeDouble(_ number: Double) {
+        guard number.isFinite else {
+            put("null")
+            return
+        }
+        let text = number.description
+        if text.utf8.withContiguousStorageIfAvailable({ put($0.baseAddress!, count: $0.count) }) == nil {
+            for byte in text.utf8 { put(byte) }
+        }
+    }
+
+    mutating func write(string: borrowing String) {
+        put(UInt8(ascii: "\""))
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
+            var text = copy string
+            text.withUTF8 { writeEscaped($0) }
+        }
+        put(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress else { return }
+        let count = utf8.count
+        var runStart = 0
+        var index = 0
+        while true {
+            while index + 8 <= count,
+                  !JSONWriter.wordNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+            }
+            let stop = min(index + 8, count)
+            while index < stop {
+                let byte = base[index]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    put(base + runStart, count: index - runStart)
+                    runStart = index + 1
+                    writeEscape(byte)
+                }
+                index += 1
+            }
+            if index >= count { break }
+        }
+        put(base + runStart, count: count - runStart)
+    }
+
+    mutating func writeEscape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): put("\\\"")
+        case UInt8(ascii: "\\"): put("\\\\")
+        case 0x0A: put("\\n")
+        case 0x0D: put("\\r")
+        case 0x09: put("\\t")
+        case 0x08: put("\\b")
+        case 0x0C: put("\\f")
+        default:
+            put("\\u00")
+            put(JSONWriter.hexDigit(byte >> 4))
+            put(JSONWriter.hexDigit(byte & 0xF))
+        }
     }
 }
