@@ -30,25 +30,38 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeRaw(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
-    /// Sizes the room `value` can take at most, then writes it through a raw pointer: no
-    /// capacity or uniqueness check per byte.
+    /// Writes through a raw pointer into room made beforehand: no capacity or uniqueness
+    /// check per byte. Containers first get a guess of room, and only when it runs short are
+    /// they written again into room for their worst case.
     public mutating func write(_ value: JSONValue) {
-        let room = Self.maximumLength(of: value)
+        let guess: Int
+        switch value {
+        case .array, .object: guess = 4096
+        default: guess = Self.maximumLength(of: value)
+        }
+        if write(value, room: guess) { return }
+        let written = write(value, room: Self.maximumLength(of: value))
+        precondition(written, "JSONWriter.maximumLength(of:) is not an upper bound")
+    }
+
+    private mutating func write(_ value: borrowing JSONValue, room: Int) -> Bool {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: room))
-        let end = bytes.withUnsafeMutableBufferPointer { buffer in
+        let end: Int? = bytes.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            var output = Output(pointer: base + start)
+            var output = Output(pointer: base + start, end: base + start + room)
             output.write(value)
-            return output.pointer - base
+            return output.outOfRoom ? nil : output.pointer - base
         }
-        bytes.removeLast(bytes.count - end)
+        bytes.removeLast(bytes.count - (end ?? start))
+        return end != nil
     }
 
     /// An upper bound of the bytes `write` appends for `value`.
     static func maximumLength(of value: borrowing JSONValue) -> Int {
         switch value {
-        case .null, .bool: return 5
+        case .null: return 4
+        case .bool: return 5
         case .integer: return 20
         case .double: return 32  // the longest description is 24 bytes
         case .string(let text): return 2 + 6 * text.utf8.count
@@ -179,6 +192,23 @@ public struct JSONWriter: Sendable {
 /// Writes into room sized beforehand by `JSONWriter.maximumLength(of:)`.
 private struct Output {
     var pointer: UnsafeMutablePointer<UInt8>
+    let end: UnsafeMutablePointer<UInt8>
+    /// Set when a write found less room than it needs; the output is then to be discarded.
+    var outOfRoom = false
+
+    init(pointer: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
+        self.pointer = pointer
+        self.end = end
+    }
+
+    /// Whether `count` more bytes fit. Each request matches `maximumLength(of:)`'s own count,
+    /// so room of that size never runs short.
+    @inline(__always)
+    mutating func room(_ count: Int) -> Bool {
+        if end - pointer >= count { return true }
+        outOfRoom = true
+        return false
+    }
 
     @inline(__always)
     mutating func put(_ byte: UInt8) {
@@ -201,27 +231,50 @@ private struct Output {
 
     mutating func write(_ value: borrowing JSONValue) {
         switch value {
-        case .null: put("null")
-        case .bool(let flag): flag ? put("true") : put("false")
-        case .integer(let number): writeInteger(number)
-        case .double(let number): writeDouble(number)
-        case .string(let text): write(string: text)
+        case .null:
+            guard room(4) else { return }
+            put("null")
+        case .bool(let flag):
+            guard room(5) else { return }
+            flag ? put("true") : put("false")
+        case .integer(let number):
+            guard room(20) else { return }
+            writeInteger(number)
+        case .double(let number):
+            guard room(32) else { return }
+            writeDouble(number)
+        case .string(let text):
+            guard room(2 + 6 * text.utf8.count) else { return }
+            write(string: text)
         case .array(let elements):
+            guard room(1) else { return }
             put(UInt8(ascii: "["))
             for index in elements.indices {
-                if index > 0 { put(UInt8(ascii: ",")) }
+                if index > 0 {
+                    guard room(1) else { return }
+                    put(UInt8(ascii: ","))
+                }
                 write(elements[index])
+                if outOfRoom { return }
             }
+            guard room(1) else { return }
             put(UInt8(ascii: "]"))
         case .object(let object):
+            guard room(1) else { return }
             put(UInt8(ascii: "{"))
             let elements = object.elements
             for index in elements.indices {
-                if index > 0 { put(UInt8(ascii: ",")) }
+                if index > 0 {
+                    guard room(1) else { return }
+                    put(UInt8(ascii: ","))
+                }
+                guard room(3 + 6 * elements[index].key.utf8.count) else { return }
                 write(string: elements[index].key)
                 put(UInt8(ascii: ":"))
                 write(elements[index].value)
+                if outOfRoom { return }
             }
+            guard room(1) else { return }
             put(UInt8(ascii: "}"))
         }
     }

@@ -146,6 +146,30 @@ final class JSONFuzzTests: XCTestCase {
         }
     }
 
+    /// Values whose text outgrows the writer's first guess of room (4 KiB), at every size
+    /// around it, with escapes that take six bytes each, match the reference writer.
+    func testValuesLargerThanTheFirstGuessOfRoom() throws {
+        for size in [4000, 4094, 4096, 4097, 9000] {
+            for filler in ["a", "\u{1}", "\"", "é"] {
+                let text = String(repeating: filler, count: size / filler.utf8.count)
+                let values: [JSONValue] = [
+                    .array([.string(text)]), ["k": .string(text)], .array([.string(String(text.prefix(size / 2))), .integer(.min)]),
+                    .array(Array(repeating: .double(-2.2250738585072014e-308), count: size / 24)),
+                    .object(JSONObject((0..<(size / 32)).map { ("key\($0)", JSONValue.integer(Int64($0))) })),
+                ]
+                for value in values {
+                    let written = JSONWriter.bytes(value)
+                    XCTAssertEqual(written, ReferenceWriter.bytes(value), "size \(size)")
+                    var writer = JSONWriter()
+                    writer.writeRaw("x")
+                    writer.write(value)
+                    XCTAssertEqual(writer.bytes, [UInt8(ascii: "x")] + written)
+                    XCTAssertTrue(identical(try JSONParser().parse(written), value))
+                }
+            }
+        }
+    }
+
     func testRandomDoublesRoundTripBitForBit() throws {
         var generator = Generator(seed: 0x5EED_0002)
         for _ in 0..<3000 {
