@@ -174,7 +174,7 @@ private struct Reader {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
-                keyHashes.removeSubrange(hashBase...)
+                keyHashes.removeLast(keyHashes.count - hashBase)
                 return .object(JSONObject(uniqueElements: elements))
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
@@ -373,7 +373,7 @@ private struct Reader {
     }
 
     /// Skips bytes that need no attention in a string (printable ASCII other than `"` and
-    /// `\`), 8 at a time; stops at a word holding one that does, or near the end.
+    /// `\`), 8 at a time; stops at the first one that does, or near the end.
     @inline(__always)
     mutating func skipPlainWords() {
         guard let base = bytes.baseAddress else { return }
@@ -386,7 +386,15 @@ private struct Reader {
             let backslashes = word ^ (ones &* 0x5C)
             let quote = (quotes &- ones) & ~quotes
             let backslash = (backslashes &- ones) & ~backslashes
-            if (control | quote | backslash | word) & highs != 0 { return }
+            let special = (control | quote | backslash | word) & highs
+            if special != 0 {
+                #if _endian(little)
+                // The lowest flag is exact (borrows only run upwards, to later bytes): go
+                // straight to the first byte that needs attention.
+                position += special.trailingZeroBitCount >> 3
+                #endif
+                return
+            }
             position += 8
         }
     }
