@@ -61,6 +61,9 @@ private struct Reader {
     var depth = 0
     /// Reused for strings with escapes.
     var scratch: [UInt8] = []
+    /// Hashes of the keys of the objects being parsed, innermost last: each object looks for
+    /// a duplicate among its own keys' hashes and compares strings only when two hashes match.
+    var keyHashes: [UInt64] = []
 
     init(buffer: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = buffer
@@ -91,6 +94,7 @@ private struct Reader {
         position < bytes.count ? fail("unexpected \(describe(bytes[position]))") : fail("unexpected end of input")
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
@@ -114,6 +118,7 @@ private struct Reader {
         }
     }
 
+    @inline(__always)
     mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
         let count = literal.utf8CodeUnitCount
         let start = literal.utf8Start
@@ -136,20 +141,22 @@ private struct Reader {
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         position += 1
-        var elements: [JSONObject.Element] = []
-        var seen: [String: Int]? = nil
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
             return .object(JSONObject())
         }
+        var elements: [JSONObject.Element] = []
+        elements.reserveCapacity(8)
+        var index: [String: Int]? = nil
+        let hashBase = keyHashes.count
         while true {
             guard position < bytes.count else { throw fail("unexpected end of input") }
             guard bytes[position] == UInt8(ascii: "\"") else {
                 throw position < bytes.count ? fail("expected a string key, found \(describe(bytes[position]))") : unexpected()
             }
-            let key = try parseString()
+            let (key, hash) = try parseKey()
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
                 throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
@@ -157,7 +164,7 @@ private struct Reader {
             position += 1
             skipWhitespace()
             let value = try parseValue()
-            insert(key, value, into: &elements, index: &seen)
+            insert(key, hash, value, into: &elements, index: &index, hashBase: hashBase)
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input") }
             switch bytes[position] {
@@ -167,6 +174,7 @@ private struct Reader {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
+                keyHashes.removeLast(keyHashes.count - hashBase)
                 return .object(JSONObject(uniqueElements: elements))
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
@@ -174,10 +182,17 @@ private struct Reader {
         }
     }
 
-    /// Duplicate keys replace in place. Small objects look back linearly; large ones keep an index.
-    func insert(_ key: String, _ value: JSONValue, into elements: inout [JSONObject.Element], index: inout [String: Int]?) {
-        if index == nil && elements.count >= 16 {
+    /// Duplicate keys replace in place. Small objects look back linearly through their keys'
+    /// hashes (comparing strings only when hashes match); large ones keep an index, so a
+    /// hostile object with many keys stays linear to parse.
+    @inline(__always)
+    mutating func insert(
+        _ key: String, _ hash: UInt64, _ value: JSONValue, into elements: inout [JSONObject.Element],
+        index: inout [String: Int]?, hashBase: Int
+    ) {
+        if index == nil && elements.count >= 32 {
             var built: [String: Int] = [:]
+            built.reserveCapacity(elements.count * 2)
             for (offset, element) in elements.enumerated() { built[element.key] = offset }
             index = built
         }
@@ -190,23 +205,30 @@ private struct Reader {
             }
             return
         }
-        if let existing = elements.firstIndex(where: { $0.key == key }) {
-            elements[existing].value = value
-        } else {
-            elements.append((key, value))
+        var slot = hashBase
+        let end = keyHashes.count
+        while slot < end {
+            if Self.mayBeEqual(keyHashes[slot], hash) && elements[slot - hashBase].key == key {
+                elements[slot - hashBase].value = value
+                return
+            }
+            slot += 1
         }
+        keyHashes.append(hash)
+        elements.append((key, value))
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
         position += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
-            return .array(elements)
+            return .array([])
         }
+        var elements: [JSONValue] = []
+        elements.reserveCapacity(4)
         while true {
             elements.append(try parseValue())
             skipWhitespace()
@@ -225,38 +247,97 @@ private struct Reader {
         }
     }
 
+    @inline(__always)
+    func isDigit(_ byte: UInt8) -> Bool { byte &- UInt8(ascii: "0") < 10 }
+
+    @inline(__always)
+    func digit(at offset: Int) -> UInt64? {
+        guard offset < bytes.count else { return nil }
+        let value = bytes[offset] &- UInt8(ascii: "0")
+        return value < 10 ? UInt64(value) : nil
+    }
+
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = position
-        var isInteger = true
-        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
         guard position < bytes.count else { throw fail("unexpected end of input") }
+        // The significant digits, up to 19 of them, for the fast paths.
+        var significand: UInt64 = 0
+        var significantDigits = 0
+        var exponent10 = 0  // value = significand * 10^exponent10 when exact
+        var exact = true  // false when digits were dropped
         if bytes[position] == UInt8(ascii: "0") {
             position += 1
         } else if isDigit(bytes[position]) {
-            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+            while let digit = digit(at: position) {
+                if significantDigits < 19 {
+                    significand = significand &* 10 &+ digit
+                    significantDigits += 1
+                } else {
+                    exact = false
+                }
+                position += 1
+            }
         } else {
             throw fail("expected a digit in a number")
         }
+        let integerEnd = position
+        var isInteger = true
         if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
             isInteger = false
             position += 1
             guard position < bytes.count, isDigit(bytes[position]) else {
                 throw position < bytes.count ? fail("expected a digit after '.'") : fail("unexpected end of input")
             }
-            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+            while let digit = digit(at: position) {
+                if significantDigits < 19 {
+                    if significand != 0 || digit != 0 {
+                        significand = significand &* 10 &+ digit
+                        significantDigits += 1
+                    }
+                    exponent10 -= 1
+                } else {
+                    exact = false
+                }
+                position += 1
+            }
         }
         if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
             isInteger = false
             position += 1
+            var exponentNegative = false
             if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) {
+                exponentNegative = bytes[position] == UInt8(ascii: "-")
                 position += 1
             }
             guard position < bytes.count, isDigit(bytes[position]) else {
                 throw position < bytes.count ? fail("expected a digit in an exponent") : fail("unexpected end of input")
             }
-            while position < bytes.count && isDigit(bytes[position]) { position += 1 }
+            var exponent = 0
+            while let digit = digit(at: position) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(digit) } else { exact = false }
+                position += 1
+            }
+            exponent10 += exponentNegative ? -exponent : exponent
         }
-        if isInteger, let value = parseInt64(start, position) { return .integer(value) }
+        if isInteger {
+            if significantDigits <= 18 && exact {
+                let magnitude = Int64(significand)
+                return .integer(negative ? -magnitude : magnitude)
+            }
+            if let value = parseInt64(start, integerEnd) { return .integer(value) }
+        } else if exact && significand <= 1 << 53 && exponent10 >= -22 && exponent10 <= 22 {
+            // Clinger's fast path: both operands are exact doubles, so one correctly rounded
+            // operation gives the correctly rounded value, the same as a full conversion.
+            var value = Double(significand)
+            if exponent10 < 0 {
+                value /= Self.powersOfTen[-exponent10]
+            } else {
+                value *= Self.powersOfTen[exponent10]
+            }
+            return .double(negative ? -value : value)
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             throw fail("number out of range", at: start)
@@ -264,7 +345,10 @@ private struct Reader {
         return .double(value)
     }
 
-    func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    static let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
 
     /// Exact 64-bit integer, or nil on overflow.
     func parseInt64(_ start: Int, _ end: Int) -> Int64? {
@@ -288,14 +372,49 @@ private struct Reader {
         return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
+    /// Skips bytes that need no attention in a string (printable ASCII other than `"` and
+    /// `\`), 8 at a time; stops at the first one that does, or near the end.
+    @inline(__always)
+    mutating func skipPlainWords() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while position + 8 <= bytes.count {
+            let word = (base + position).loadUnaligned(as: UInt64.self)
+            let control = (word &- ones &* 0x20) & ~word
+            let quotes = word ^ (ones &* 0x22)
+            let backslashes = word ^ (ones &* 0x5C)
+            let quote = (quotes &- ones) & ~quotes
+            let backslash = (backslashes &- ones) & ~backslashes
+            let special = (control | quote | backslash | word) & highs
+            if special != 0 {
+                #if _endian(little)
+                // The lowest flag is exact (borrows only run upwards, to later bytes): go
+                // straight to the first byte that needs attention.
+                position += special.trailingZeroBitCount >> 3
+                #endif
+                return
+            }
+            position += 8
+        }
+    }
+
+    @inline(__always)
+    func makeString(_ start: Int, _ end: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
+                                             count: end - start), as: UTF8.self)
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
-        while position < bytes.count {
+        while true {
+            skipPlainWords()
+            guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                let text = makeString(start, position)
                 position += 1
                 return text
             }
@@ -303,15 +422,86 @@ private struct Reader {
             if byte < 0x20 { throw fail("unescaped control character in a string") }
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
-        guard position < bytes.count else { throw fail("unterminated string") }
+        try parseEscapedRest(from: start)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// A key and the hash of its UTF-8 bytes (after unescaping).
+    mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
+        position += 1  // opening quote
+        let start = position
+        var ascii = true
+        while true {
+            skipPlainWords()
+            guard position < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let text = makeString(start, position)
+                let hash = ascii ? Self.hash(bytes.baseAddress! + start, position - start) : Self.nonASCIIKey
+                position += 1
+                return (text, hash)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            if byte >= 0x80 {
+                ascii = false
+                try skipUTF8Sequence()
+            } else {
+                position += 1
+            }
+        }
+        try parseEscapedRest(from: start)
+        let hash = scratch.withUnsafeBytes { buffer in
+            buffer.allSatisfy { $0 < 0x80 } ? Self.hash(buffer.baseAddress!, buffer.count) : Self.nonASCIIKey
+        }
+        return (String(decoding: scratch, as: UTF8.self), hash)
+    }
+
+    /// The hash bit that marks a key with non-ASCII characters. Swift compares strings by
+    /// canonical equivalence (`"\u{212A}" == "K"`, `"e\u{301}" == "é"`), so equal keys can
+    /// have different bytes; such keys are compared as strings with every other key, as
+    /// before, and only ASCII keys (equal exactly when their bytes are) skip on a hash mismatch.
+    static var nonASCIIKey: UInt64 { 1 << 63 }
+
+    @inline(__always)
+    static func mayBeEqual(_ lhs: UInt64, _ rhs: UInt64) -> Bool {
+        lhs == rhs || (lhs | rhs) & nonASCIIKey != 0
+    }
+
+    /// Length, first and last 8 bytes: cheap, and keys of one object seldom share all three.
+    @inline(__always)
+    static func hash(_ start: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var hash = UInt64(truncatingIfNeeded: count) &* multiplier
+        if count >= 8 {
+            hash = (hash ^ start.loadUnaligned(as: UInt64.self)) &* multiplier
+            hash = (hash ^ (start + count - 8).loadUnaligned(as: UInt64.self)) &* multiplier
+        } else {
+            var word: UInt64 = 0
+            for offset in 0..<count {
+                word |= UInt64(start.load(fromByteOffset: offset, as: UInt8.self)) << (8 * UInt64(offset))
+            }
+            hash = (hash ^ word) &* multiplier
+        }
+        return (hash ^ (hash >> 29)) & ~nonASCIIKey
+    }
+
+    /// The rest of a string from its first backslash (at `position`), unescaped into `scratch`.
+    mutating func parseEscapedRest(from start: Int) throws(JSONParseError) {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
-        while position < bytes.count {
+        while true {
+            let runStart = position
+            skipPlainWords()
+            if position > runStart {
+                scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
+            }
+            guard position < bytes.count else { break }
             let byte = bytes[position]
             switch byte {
             case UInt8(ascii: "\""):
                 position += 1
-                return String(decoding: scratch, as: UTF8.self)
+                return
             case UInt8(ascii: "\\"):
                 try parseEscape()
             case 0..<0x20:
@@ -357,7 +547,7 @@ private struct Reader {
                 }
             }
             let character = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-            scratch.append(contentsOf: String(character).utf8)
+            UTF8.encode(character) { scratch.append($0) }
         default:
             throw fail("invalid escape: \(describe(byte)) after '\\'", at: position - 1)
         }

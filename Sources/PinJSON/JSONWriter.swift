@@ -30,29 +30,52 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeRaw(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
+    /// Writes through a raw pointer into room made beforehand: no capacity or uniqueness
+    /// check per byte. Containers first get a guess of room, and only when it runs short are
+    /// they written again into room for their worst case.
     public mutating func write(_ value: JSONValue) {
+        let guess: Int
         switch value {
-        case .null: writeRaw("null")
-        case .bool(let flag): flag ? writeRaw("true") : writeRaw("false")
-        case .integer(let number): writeInteger(number)
-        case .double(let number): writeDouble(number)
-        case .string(let text): write(string: text)
+        case .array, .object: guess = 4096
+        default: guess = Self.maximumLength(of: value)
+        }
+        if write(value, room: guess) { return }
+        let written = write(value, room: Self.maximumLength(of: value))
+        precondition(written, "JSONWriter.maximumLength(of:) is not an upper bound")
+    }
+
+    private mutating func write(_ value: borrowing JSONValue, room: Int) -> Bool {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: room))
+        let end: Int? = bytes.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            var output = Output(pointer: base + start, end: base + start + room)
+            output.write(value)
+            return output.outOfRoom ? nil : output.pointer - base
+        }
+        bytes.removeLast(bytes.count - (end ?? start))
+        return end != nil
+    }
+
+    /// An upper bound of the bytes `write` appends for `value`.
+    static func maximumLength(of value: borrowing JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool: return 5
+        case .integer: return 20
+        case .double: return 32  // the longest description is 24 bytes
+        case .string(let text): return 2 + 6 * text.utf8.count
         case .array(let elements):
-            bytes.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(element)
-            }
-            bytes.append(UInt8(ascii: "]"))
+            var total = 2 + elements.count
+            for index in elements.indices { total += maximumLength(of: elements[index]) }
+            return total
         case .object(let object):
-            bytes.append(UInt8(ascii: "{"))
-            for (index, element) in object.elements.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(string: element.key)
-                bytes.append(UInt8(ascii: ":"))
-                write(element.value)
+            var total = 2 + 2 * object.count
+            let elements = object.elements
+            for index in elements.indices {
+                total += 2 + 6 * elements[index].key.utf8.count + maximumLength(of: elements[index].value)
             }
-            bytes.append(UInt8(ascii: "}"))
+            return total
         }
     }
 
@@ -90,34 +113,250 @@ public struct JSONWriter: Sendable {
 
     public mutating func write(string: String) {
         bytes.append(UInt8(ascii: "\""))
-        var text = string
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): writeRaw("\\\"")
-                case UInt8(ascii: "\\"): writeRaw("\\\\")
-                case 0x0A: writeRaw("\\n")
-                case 0x0D: writeRaw("\\r")
-                case 0x09: writeRaw("\\t")
-                case 0x08: writeRaw("\\b")
-                case 0x0C: writeRaw("\\f")
-                default:
-                    writeRaw("\\u00")
-                    bytes.append(Self.hexDigit(byte >> 4))
-                    bytes.append(Self.hexDigit(byte & 0xF))
-                }
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        // Native and small strings are contiguous UTF-8 (no copy); anything else is copied.
+        if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
+            var text = copy string
+            text.withUTF8 { appendEscaped($0) }
         }
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+    /// Appends `utf8` with `"`, `\\` and control characters escaped, copying the runs between
+    /// them whole; the search for the next byte to escape looks at 8 bytes at a time.
+    @inline(__always)
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress else { return }
+        let count = utf8.count
+        var runStart = 0
+        var index = 0
+        while true {
+            while index + 8 <= count,
+                  !Self.wordNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+            }
+            // At most 8 bytes one at a time, then back to whole words.
+            let stop = min(index + 8, count)
+            while index < stop {
+                let byte = base[index]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    if index > runStart {
+                        bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
+                    }
+                    runStart = index + 1
+                    appendEscape(byte)
+                }
+                index += 1
+            }
+            if index >= count { break }
+        }
+        if count > runStart {
+            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
+        }
+    }
+
+    /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).
+    @inline(__always)
+    static func wordNeedsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let quote = (quotes &- ones) & ~quotes & highs
+        let backslash = (backslashes &- ones) & ~backslashes & highs
+        return (control | quote | backslash) != 0
+    }
+
+    private mutating func appendEscape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): writeRaw("\\\"")
+        case UInt8(ascii: "\\"): writeRaw("\\\\")
+        case 0x0A: writeRaw("\\n")
+        case 0x0D: writeRaw("\\r")
+        case 0x09: writeRaw("\\t")
+        case 0x08: writeRaw("\\b")
+        case 0x0C: writeRaw("\\f")
+        default:
+            writeRaw("\\u00")
+            bytes.append(Self.hexDigit(byte >> 4))
+            bytes.append(Self.hexDigit(byte & 0xF))
+        }
+    }
+
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+}
+
+/// Writes into room sized beforehand by `JSONWriter.maximumLength(of:)`.
+private struct Output {
+    var pointer: UnsafeMutablePointer<UInt8>
+    let end: UnsafeMutablePointer<UInt8>
+    /// Set when a write found less room than it needs; the output is then to be discarded.
+    var outOfRoom = false
+
+    init(pointer: UnsafeMutablePointer<UInt8>, end: UnsafeMutablePointer<UInt8>) {
+        self.pointer = pointer
+        self.end = end
+    }
+
+    /// Whether `count` more bytes fit. Each request matches `maximumLength(of:)`'s own count,
+    /// so room of that size never runs short.
+    @inline(__always)
+    mutating func room(_ count: Int) -> Bool {
+        if end - pointer >= count { return true }
+        outOfRoom = true
+        return false
+    }
+
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        pointer.pointee = byte
+        pointer += 1
+    }
+
+    @inline(__always)
+    mutating func put(_ text: StaticString) {
+        let count = text.utf8CodeUnitCount
+        pointer.update(from: text.utf8Start, count: count)
+        pointer += count
+    }
+
+    @inline(__always)
+    mutating func put(_ source: UnsafePointer<UInt8>, count: Int) {
+        pointer.update(from: source, count: count)
+        pointer += count
+    }
+
+    mutating func write(_ value: borrowing JSONValue) {
+        switch value {
+        case .null:
+            guard room(4) else { return }
+            put("null")
+        case .bool(let flag):
+            guard room(5) else { return }
+            flag ? put("true") : put("false")
+        case .integer(let number):
+            guard room(20) else { return }
+            writeInteger(number)
+        case .double(let number):
+            guard room(32) else { return }
+            writeDouble(number)
+        case .string(let text):
+            guard room(2 + 6 * text.utf8.count) else { return }
+            write(string: text)
+        case .array(let elements):
+            guard room(1) else { return }
+            put(UInt8(ascii: "["))
+            for index in elements.indices {
+                if index > 0 {
+                    guard room(1) else { return }
+                    put(UInt8(ascii: ","))
+                }
+                write(elements[index])
+                if outOfRoom { return }
+            }
+            guard room(1) else { return }
+            put(UInt8(ascii: "]"))
+        case .object(let object):
+            guard room(1) else { return }
+            put(UInt8(ascii: "{"))
+            let elements = object.elements
+            for index in elements.indices {
+                if index > 0 {
+                    guard room(1) else { return }
+                    put(UInt8(ascii: ","))
+                }
+                guard room(3 + 6 * elements[index].key.utf8.count) else { return }
+                write(string: elements[index].key)
+                put(UInt8(ascii: ":"))
+                write(elements[index].value)
+                if outOfRoom { return }
+            }
+            guard room(1) else { return }
+            put(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func writeInteger(_ number: Int64) {
+        if number < 0 { put(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        var digits = 1
+        var rest = magnitude
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        var cursor = pointer + digits
+        pointer = cursor
+        repeat {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+    }
+
+    mutating func writeDouble(_ number: Double) {
+        guard number.isFinite else {
+            put("null")
+            return
+        }
+        let text = number.description
+        if text.utf8.withContiguousStorageIfAvailable({ put($0.baseAddress!, count: $0.count) }) == nil {
+            for byte in text.utf8 { put(byte) }
+        }
+    }
+
+    mutating func write(string: borrowing String) {
+        put(UInt8(ascii: "\""))
+        if string.utf8.withContiguousStorageIfAvailable({ writeEscaped($0) }) == nil {
+            var text = copy string
+            text.withUTF8 { writeEscaped($0) }
+        }
+        put(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        guard let base = utf8.baseAddress else { return }
+        let count = utf8.count
+        var runStart = 0
+        var index = 0
+        while true {
+            while index + 8 <= count,
+                  !JSONWriter.wordNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            {
+                index += 8
+            }
+            let stop = min(index + 8, count)
+            while index < stop {
+                let byte = base[index]
+                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                    put(base + runStart, count: index - runStart)
+                    runStart = index + 1
+                    writeEscape(byte)
+                }
+                index += 1
+            }
+            if index >= count { break }
+        }
+        put(base + runStart, count: count - runStart)
+    }
+
+    mutating func writeEscape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): put("\\\"")
+        case UInt8(ascii: "\\"): put("\\\\")
+        case 0x0A: put("\\n")
+        case 0x0D: put("\\r")
+        case 0x09: put("\\t")
+        case 0x08: put("\\b")
+        case 0x0C: put("\\f")
+        default:
+            put("\\u00")
+            put(JSONWriter.hexDigit(byte >> 4))
+            put(JSONWriter.hexDigit(byte & 0xF))
+        }
     }
 }
