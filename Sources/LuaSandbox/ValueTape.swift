@@ -71,16 +71,15 @@ final class TapeEncoder {
         count += 9
     }
 
-    private func appendString(_ text: String) {
-        let utf8 = text.utf8
-        let copied: Void? = utf8.withContiguousStorageIfAvailable { buffer in
+    private func appendString(_ text: borrowing String) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { buffer in
             reserve(4 + buffer.count)
             storage.storeBytes(of: UInt32(truncatingIfNeeded: buffer.count).littleEndian, toByteOffset: count, as: UInt32.self)
             if let base = buffer.baseAddress { (storage + count + 4).copyMemory(from: base, byteCount: buffer.count) }
             count += 4 + buffer.count
         }
         if copied == nil {
-            let bytes = Array(utf8)
+            let bytes = Array(text.utf8)
             reserve(4 + bytes.count)
             appendU32(UInt32(truncatingIfNeeded: bytes.count))
             bytes.withUnsafeBytes { (storage + count).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: $0.count) }
@@ -88,7 +87,9 @@ final class TapeEncoder {
         }
     }
 
-    private func append(_ value: JSONValue, depth: Int) throws(SandboxError) {
+    /// Walks the value borrowed and by index: iterating copies of elements would retain and
+    /// release every string and container once more per call.
+    private func append(_ value: borrowing JSONValue, depth: Int) throws(SandboxError) {
         switch value {
         case .null: appendByte(UInt8(ascii: "n"))
         case .bool(let flag): appendByte(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
@@ -99,18 +100,19 @@ final class TapeEncoder {
             appendString(text)
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            containers.append(value)
+            containers.append(copy value)
             appendByte(UInt8(ascii: "a"))
             appendU32(UInt32(elements.count))
-            for element in elements { try append(element, depth: depth + 1) }
+            for index in elements.indices { try append(elements[index], depth: depth + 1) }
         case .object(let object):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            containers.append(value)
+            containers.append(copy value)
             appendByte(UInt8(ascii: "o"))
             appendU32(UInt32(object.count))
-            for element in object.elements {
-                appendString(element.key)
-                try append(element.value, depth: depth + 1)
+            let elements = object.elements
+            for index in elements.indices {
+                appendString(elements[index].key)
+                try append(elements[index].value, depth: depth + 1)
             }
         }
     }
