@@ -48,7 +48,7 @@ public struct JSONWriter: Sendable {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: room))
         let end: Int? = bytes.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
+            guard let base = buffer.baseAddress else { return nil }
             var output = Output(pointer: base + start, end: base + start + room)
             output.write(value)
             return output.outOfRoom ? nil : output.pointer - base
@@ -111,48 +111,18 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: number.description.utf8)
     }
 
+    /// Writes `string` quoted and escaped, through the same raw-pointer output as values.
     public mutating func write(string: String) {
-        bytes.append(UInt8(ascii: "\""))
-        // Native and small strings are contiguous UTF-8 (no copy); anything else is copied.
-        if string.utf8.withContiguousStorageIfAvailable({ appendEscaped($0) }) == nil {
-            var text = copy string
-            text.withUTF8 { appendEscaped($0) }
+        let room = 2 + 6 * string.utf8.count
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: room))
+        let end: Int = bytes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + room)
+            output.write(string: string)
+            return output.pointer - base
         }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    /// Appends `utf8` with `"`, `\\` and control characters escaped, copying the runs between
-    /// them whole; the search for the next byte to escape looks at 8 bytes at a time.
-    @inline(__always)
-    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        guard let base = utf8.baseAddress else { return }
-        let count = utf8.count
-        var runStart = 0
-        var index = 0
-        while true {
-            while index + 8 <= count,
-                  !Self.wordNeedsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-            {
-                index += 8
-            }
-            // At most 8 bytes one at a time, then back to whole words.
-            let stop = min(index + 8, count)
-            while index < stop {
-                let byte = base[index]
-                if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                    if index > runStart {
-                        bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: index - runStart))
-                    }
-                    runStart = index + 1
-                    appendEscape(byte)
-                }
-                index += 1
-            }
-            if index >= count { break }
-        }
-        if count > runStart {
-            bytes.append(contentsOf: UnsafeBufferPointer(start: base + runStart, count: count - runStart))
-        }
+        bytes.removeLast(bytes.count - end)
     }
 
     /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).
@@ -166,22 +136,6 @@ public struct JSONWriter: Sendable {
         let quote = (quotes &- ones) & ~quotes & highs
         let backslash = (backslashes &- ones) & ~backslashes & highs
         return (control | quote | backslash) != 0
-    }
-
-    private mutating func appendEscape(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): writeRaw("\\\"")
-        case UInt8(ascii: "\\"): writeRaw("\\\\")
-        case 0x0A: writeRaw("\\n")
-        case 0x0D: writeRaw("\\r")
-        case 0x09: writeRaw("\\t")
-        case 0x08: writeRaw("\\b")
-        case 0x0C: writeRaw("\\f")
-        default:
-            writeRaw("\\u00")
-            bytes.append(Self.hexDigit(byte >> 4))
-            bytes.append(Self.hexDigit(byte & 0xF))
-        }
     }
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 {
