@@ -65,20 +65,7 @@ public enum PintrkRenderer {
     }
 
     /// A JavaScript string literal in single quotes.
-    static func singleQuoted(_ text: String) -> String {
-        var out = "'"
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "'": out += "\\'"
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out += escapedForScript(scalar)
-            }
-        }
-        return out + "'"
-    }
+    static func singleQuoted(_ text: String) -> String { quoted(text, by: "'") }
 
     /// A JSON value as a JavaScript expression: JSON text (a subset of JavaScript) with
     /// script-safe escapes and numbers written as JavaScript writes them.
@@ -97,11 +84,14 @@ public enum PintrkRenderer {
         }
     }
 
-    static func doubleQuoted(_ text: String) -> String {
-        var out = "\""
+    static func doubleQuoted(_ text: String) -> String { quoted(text, by: "\"") }
+
+    /// A JavaScript string literal between `quote`s, with script-safe escapes.
+    private static func quoted(_ text: String, by quote: Unicode.Scalar) -> String {
+        var out = String(quote)
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
+            case quote: out += "\\" + String(quote)
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
@@ -109,7 +99,7 @@ public enum PintrkRenderer {
             default: out += escapedForScript(scalar)
             }
         }
-        return out + "\""
+        return out + String(quote)
     }
 
     /// Control characters, the line separators JavaScript engines before ES2019 reject in
