@@ -931,10 +931,6 @@ static int load_body(lua_State *L) {
     args->compile_status = status;
     if (status != LUA_OK) return lua_error(L);       // syntax (or memory) error, phase 0
     args->phase = 1;
-    if (args->trusted == PINRULES_LOAD_COMPILE_ONLY) {
-        *args->ref = LUA_NOREF;
-        return 0;
-    }
     if (args->trusted == PINRULES_LOAD_TRUSTED) {
         lua_rawgetp(L, LUA_REGISTRYINDEX, &key_trusted_env);
     } else {

@@ -122,22 +122,8 @@ public final class LuaSandbox {
         try loadChunk(source, chunkName: chunkName, trusted: true)
     }
 
-    /// Compiles without running anything; returns the syntax error, if any.
-    public func syntaxError(in source: String, chunkName: String) -> SandboxError? {
-        do {
-            _ = try loadChunk(source, chunkName: chunkName, mode: Int32(PINRULES_LOAD_COMPILE_ONLY))
-            return nil
-        } catch {
-            return error
-        }
-    }
-
     private func loadChunk(_ source: String, chunkName: String, trusted: Bool) throws(SandboxError) -> LuaReference {
-        let mode = trusted ? PINRULES_LOAD_TRUSTED : PINRULES_LOAD_RULE
-        return try loadChunk(source, chunkName: chunkName, mode: Int32(mode))
-    }
-
-    private func loadChunk(_ source: String, chunkName: String, mode: Int32) throws(SandboxError) -> LuaReference {
+        let mode = Int32(trusted ? PINRULES_LOAD_TRUSTED : PINRULES_LOAD_RULE)
         var reference: Int32 = 0
         let start = monotonicNanoseconds()
         let status = compile(source, chunkName: chunkName, mode: mode, reference: &reference)

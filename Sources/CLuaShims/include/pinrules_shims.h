@@ -84,7 +84,6 @@ pinrules_status pinrules_setup(lua_State *L, const char *bootstrap, size_t lengt
 enum {
     PINRULES_LOAD_RULE = 0,          ///< its own environment
     PINRULES_LOAD_TRUSTED = 1,       ///< the shared host environment
-    PINRULES_LOAD_COMPILE_ONLY = 2,  ///< compile, do not run, keep nothing
 };
 
 /// Compiles (text only) and runs a chunk in a new environment of its own (rule code) or in a
