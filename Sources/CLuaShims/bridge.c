@@ -8,7 +8,10 @@
 //   'a' u32 count, values              (a Lua table marked as array)
 //   'o' u32 count, (u32 length, key bytes, value) * count   (marked as object)
 //   'r' i32 registry reference         (arguments only: a Lua value the host holds)
-// An argument tape starts with a u32 argument count.
+// An argument tape starts with a u32 argument count. On argument tapes, the count of an 'a' or
+// 'o' is followed by two more u32: the size in bytes of its members (so a container can be
+// skipped without reading it) and how many containers it holds at any depth (so the numbers
+// of its children are known without reading the ones before them).
 //
 // Results only:
 //   '=' u32 node         a table that is, unchanged, argument container number `node`
@@ -29,80 +32,79 @@
 #include <string.h>
 
 // ---------------------------------------------------------------------------------------------
-// Swift -> Lua
+// Swift -> Lua: tables built on demand
+//
+// Building every value of a 1 KB event costs far more than a typical rule spends using it (most
+// rules read a few fields). So the argument tape is copied into a Lua userdata (the document)
+// and each container is made as an empty table that fills itself, one level deep, the first
+// time anything looks inside: through its metatable (__index, __newindex, __pairs, __len) or
+// through the sandbox's raw functions (next, rawget, rawset, rawlen, setmetatable, array,
+// object, jsontype), which fill a table before they touch it. Once filled, a table is plain: it
+// gets the ordinary array or object marker, and its unfilled children wait in turn. A table
+// still unfilled when results are read back is, by construction, unchanged.
+//
+// Every call gets its own document and lazy metatable (the metatable holds the document, so a
+// table a rule keeps past its call can still fill itself later). Containers are numbered in tape
+// order, as the host numbers them; the document records, per number, the table made for it.
 
-typedef struct tape_reader {
-    const uint8_t *p;
-    const uint8_t *end;
-    int max_depth;
-} tape_reader;
+#define NOT_FOUND UINT32_MAX
+#define TOMBSTONE (UINT32_MAX - 1)
+#define HEADER_SIZE 13   // tag, count, span, descendants
 
-static int read_u32(tape_reader *r, uint32_t *value) {
-    if (r->end - r->p < 4) return 0;
-    memcpy(value, r->p, 4);
-    r->p += 4;
-    return 1;
-}
+enum { NODE_ABSENT = 0, NODE_LAZY = 1, NODE_FILLED = 2 };
 
-// ---------------------------------------------------------------------------------------------
-// Where argument tables came from: for every container pushed, its table, its members' places
-// on the tape, and a pointer-keyed index to find it again when reading results back.
+typedef struct doc_node {
+    const void *table;        // the table made for this container, or NULL
+    const uint8_t *at;        // its tag on the document's tape
+    uint32_t first_member;    // current call only: its members in ctx->origins
+    uint32_t member_count;
+    uint8_t state;
+    int8_t unchanged;         // current call only: -1 not known yet, 0 changed, 1 unchanged
+} doc_node;
+
+typedef struct lazy_doc {
+    doc_node *nodes;
+    uint32_t node_count;
+    uint32_t *index;          // open addressing by table pointer; NOT_FOUND = empty
+    uint32_t index_mask;
+    const uint8_t *tape;
+    const uint8_t *tape_end;
+} lazy_doc;
 
 typedef struct origin_member {
     const uint8_t *key;       // NULL for array elements
     uint32_t key_length;
-    const uint8_t *value;     // the member's tag on the argument tape
+    const uint8_t *value;     // the member's tag on the tape
     // The bytes of the Lua string pushed for the key. Lua interns short strings, so a key still
     // in the table is usually the very same pointer: the search compares pointers first. (The
     // string could have been collected and its address reused, so a hit is still verified.)
     const char *lua_key;
 } origin_member;
 
-typedef struct origin_node {
-    const void *table;
-    const uint8_t *at;        // its tag on the argument tape
-    uint8_t kind;             // 'a' or 'o'
-    uint32_t first_member;
-    uint32_t member_count;
-    int8_t unchanged;         // -1 not known yet, 0 changed, 1 unchanged
-} origin_node;
-
+// The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
-    origin_node *nodes;
-    uint32_t node_count, node_capacity;
+    lazy_doc *doc;
+    const void *doc_mt;       // the current call's lazy metatable
     origin_member *members;
     uint32_t member_count, member_capacity;
-    uint32_t *index;          // open addressing over nodes by table pointer; UINT32_MAX = empty
-    uint32_t index_capacity;  // a power of two, or 0
-    int indexed;              // the index describes the current nodes
 };
+
+static char key_lazy_marker;     // the metatable of every lazy metatable
+static char key_current_doc;     // registry anchor: the current call's lazy metatable
 
 void pinrules_origins_free(pinrules_ctx *ctx) {
     struct pinrules_origins *o = ctx->origins;
     if (!o) return;
-    free(o->nodes);
     free(o->members);
-    free(o->index);
     free(o);
     ctx->origins = NULL;
 }
 
-static struct pinrules_origins *origins_reset(lua_State *L, pinrules_ctx *ctx) {
-    if (!ctx->origins) {
-        ctx->origins = calloc(1, sizeof(struct pinrules_origins));
-        if (!ctx->origins) luaL_error(L, "not enough memory");
-    }
-    struct pinrules_origins *o = ctx->origins;
-    o->node_count = 0;
-    o->member_count = 0;
-    o->indexed = 0;
-    return o;
-}
-
 void pinrules_origins_forget(pinrules_ctx *ctx) {
     if (ctx->origins) {
-        ctx->origins->node_count = 0;
-        ctx->origins->indexed = 0;
+        ctx->origins->doc = NULL;
+        ctx->origins->doc_mt = NULL;
+        ctx->origins->member_count = 0;
     }
 }
 
@@ -124,134 +126,343 @@ static uint32_t hash_pointer(const void *p, uint32_t mask) {
     return (uint32_t)x & mask;
 }
 
-// Builds the pointer index once every argument is pushed.
-static void origins_index(lua_State *L, struct pinrules_origins *o) {
-    uint32_t capacity = 16;
-    while (capacity < o->node_count * 2) capacity *= 2;
-    if (capacity > o->index_capacity) {
-        uint32_t *grown = realloc(o->index, (size_t)capacity * sizeof(uint32_t));
-        if (!grown) luaL_error(L, "not enough memory");
-        o->index = grown;
-        o->index_capacity = capacity;
+static uint32_t doc_find(const lazy_doc *doc, const void *table) {
+    uint32_t slot = hash_pointer(table, doc->index_mask);
+    for (uint32_t probes = 0; probes <= doc->index_mask; probes++, slot = (slot + 1) & doc->index_mask) {
+        uint32_t number = doc->index[slot];
+        if (number == NOT_FOUND) return NOT_FOUND;
+        if (number != TOMBSTONE && doc->nodes[number].table == table) return number;
     }
-    memset(o->index, 0xFF, (size_t)o->index_capacity * sizeof(uint32_t));
-    uint32_t mask = o->index_capacity - 1;
-    for (uint32_t i = 0; i < o->node_count; i++) {
-        uint32_t slot = hash_pointer(o->nodes[i].table, mask);
-        while (o->index[slot] != UINT32_MAX) slot = (slot + 1) & mask;
-        o->index[slot] = i;
-    }
-    o->indexed = 1;
+    return NOT_FOUND;
 }
 
-static origin_node *origin_of(struct pinrules_origins *o, const void *table, uint32_t *number) {
-    if (!o || !o->indexed || o->node_count == 0) return NULL;
-    uint32_t mask = o->index_capacity - 1;
-    for (uint32_t slot = hash_pointer(table, mask); o->index[slot] != UINT32_MAX; slot = (slot + 1) & mask) {
-        origin_node *node = &o->nodes[o->index[slot]];
-        if (node->table == table) {
-            *number = o->index[slot];
-            return node;
+static void doc_unindex(lazy_doc *doc, const void *table) {
+    uint32_t slot = hash_pointer(table, doc->index_mask);
+    for (uint32_t probes = 0; probes <= doc->index_mask; probes++, slot = (slot + 1) & doc->index_mask) {
+        uint32_t number = doc->index[slot];
+        if (number == NOT_FOUND) return;
+        if (number != TOMBSTONE && doc->nodes[number].table == table) {
+            doc->index[slot] = TOMBSTONE;
+            doc->nodes[number].table = NULL;
+            return;
         }
     }
-    return NULL;
 }
 
-static int push_value(lua_State *L, tape_reader *r, int depth);
+// Records the table made for container `number`. A container is made once, unless filling its
+// parent failed part way and is done again; and a dead table's address can come back for a new
+// one. Either way the old entry goes first, so a pointer always finds the live table's number.
+static void doc_register(lazy_doc *doc, uint32_t number, const void *table, const uint8_t *at, uint8_t state) {
+    doc_node *node = &doc->nodes[number];
+    if (node->table) doc_unindex(doc, node->table);
+    doc_unindex(doc, table);
+    uint32_t slot = hash_pointer(table, doc->index_mask);
+    while (doc->index[slot] != NOT_FOUND && doc->index[slot] != TOMBSTONE) slot = (slot + 1) & doc->index_mask;
+    doc->index[slot] = number;
+    node->table = table;
+    node->at = at;
+    node->state = state;
+    node->member_count = 0;
+    node->unchanged = -1;
+}
 
-// Pushes a container and records where it came from.
-static int push_container(lua_State *L, tape_reader *r, int depth, uint8_t kind) {
-    pinrules_ctx *ctx = pinrules_getctx(L);
-    struct pinrules_origins *o = ctx->origins;
-    const uint8_t *at = r->p - 1;
-    uint32_t n;
-    if (!read_u32(r, &n) || depth >= r->max_depth) return 0;
-    luaL_checkstack(L, 4, "nesting too deep");
-    int capped = n > 1u << 24 ? 1 << 24 : (int)n;
-    if (kind == 'a') lua_createtable(L, capped, 0);
-    else lua_createtable(L, 0, capped);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
-    lua_setmetatable(L, -2);
-    o->nodes = grow_array(L, o->nodes, &o->node_capacity, o->node_count + 1, sizeof(origin_node));
-    uint32_t number = o->node_count++;
-    uint32_t first = o->member_count;
-    o->members = grow_array(L, o->members, &o->member_capacity, first + n, sizeof(origin_member));
-    o->member_count += n;
-    o->nodes[number] = (origin_node){lua_topointer(L, -1), at, kind, first, n, -1};
-    for (uint32_t i = 0; i < n; i++) {
-        origin_member member = {NULL, 0, NULL, NULL};
-        if (kind == 'o') {
-            uint32_t k;
-            if (!read_u32(r, &k) || (size_t)(r->end - r->p) < k) return 0;
-            member.key = r->p;
-            member.key_length = k;
-            member.lua_key = lua_pushlstring(L, (const char *)r->p, k);
-            r->p += k;
-        }
-        member.value = r->p;
-        o->members[first + i] = member;
-        if (!push_value(L, r, depth + 1)) return 0;
-        if (kind == 'o') lua_rawset(L, -3);
-        else lua_rawseti(L, -2, (lua_Integer)i + 1);
+static int is_lazy(lua_State *L, int index) {
+    if (!lua_getmetatable(L, index)) return 0;
+    if (!lua_getmetatable(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
     }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
+    int lazy = lua_rawequal(L, -1, -2);
+    lua_pop(L, 3);
+    return lazy;
+}
+
+static int read_u32_at(const uint8_t **p, const uint8_t *end, uint32_t *value) {
+    if (end - *p < 4) return 0;
+    memcpy(value, *p, 4);
+    *p += 4;
     return 1;
 }
 
-static int push_value(lua_State *L, tape_reader *r, int depth) {
-    if (r->p >= r->end) return 0;
-    uint8_t tag = *r->p++;
-    switch (tag) {
-    case 'n': lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_null); return 1;
-    case 't': lua_pushboolean(L, 1); return 1;
-    case 'f': lua_pushboolean(L, 0); return 1;
+typedef struct container_header {
+    uint8_t kind;
+    uint32_t count, span, descendants;
+} container_header;
+
+static int read_header(const uint8_t **p, const uint8_t *end, container_header *h) {
+    if (*p >= end) return 0;
+    h->kind = **p;
+    (*p)++;
+    return read_u32_at(p, end, &h->count) && read_u32_at(p, end, &h->span) &&
+           read_u32_at(p, end, &h->descendants) && (size_t)(end - *p) >= h->span;
+}
+
+static void malformed(lua_State *L) {
+    luaL_error(L, "PinRules host error: malformed argument tape");
+}
+
+// Pushes the value whose tag is at *p and moves past it. A non-empty container becomes an
+// unfilled table with the lazy metatable at `mt` (registered as container *number); an empty
+// one is made complete at once. *number advances past the container and its descendants.
+static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint32_t *number, int mt) {
+    const uint8_t *end = doc->tape_end;
+    if (*p >= end) malformed(L);
+    const uint8_t *at = *p;
+    switch (*at) {
+    case 'n': (*p)++; lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_null); return;
+    case 't': (*p)++; lua_pushboolean(L, 1); return;
+    case 'f': (*p)++; lua_pushboolean(L, 0); return;
     case 'i': {
-        if (r->end - r->p < 8) return 0;
+        if (end - at < 9) malformed(L);
         int64_t v;
-        memcpy(&v, r->p, 8);
-        r->p += 8;
+        memcpy(&v, at + 1, 8);
+        *p += 9;
         lua_pushinteger(L, (lua_Integer)v);
-        return 1;
+        return;
     }
     case 'd': {
-        if (r->end - r->p < 8) return 0;
+        if (end - at < 9) malformed(L);
         double v;
-        memcpy(&v, r->p, 8);
-        r->p += 8;
+        memcpy(&v, at + 1, 8);
+        *p += 9;
         lua_pushnumber(L, (lua_Number)v);
-        return 1;
+        return;
     }
     case 's': {
         uint32_t n;
-        if (!read_u32(r, &n) || (size_t)(r->end - r->p) < n) return 0;
-        lua_pushlstring(L, (const char *)r->p, n);
-        r->p += n;
-        return 1;
+        const uint8_t *q = at + 1;
+        if (!read_u32_at(&q, end, &n) || (size_t)(end - q) < n) malformed(L);
+        lua_pushlstring(L, (const char *)q, n);
+        *p = q + n;
+        return;
     }
-    case 'r': {
-        uint32_t ref;
-        if (!read_u32(r, &ref)) return 0;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(int32_t)ref);
-        return 1;
+    case 'a':
+    case 'o': {
+        container_header h;
+        const uint8_t *q = at;
+        if (!read_header(&q, end, &h) || *number >= doc->node_count || h.descendants >= doc->node_count - *number)
+            malformed(L);
+        int n = h.count > 1u << 24 ? 1 << 24 : (int)h.count;
+        if (h.kind == 'a') lua_createtable(L, n, 0);
+        else lua_createtable(L, 0, n);
+        if (h.count == 0) {
+            lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+            lua_setmetatable(L, -2);
+            doc_register(doc, *number, lua_topointer(L, -1), at, NODE_FILLED);
+        } else {
+            lua_pushvalue(L, mt);
+            lua_setmetatable(L, -2);
+            doc_register(doc, *number, lua_topointer(L, -1), at, NODE_LAZY);
+        }
+        *number += 1 + h.descendants;
+        *p = q + h.span;
+        return;
     }
-    case 'a': return push_container(L, r, depth, 'a');
-    case 'o': return push_container(L, r, depth, 'o');
     default:
-        return 0;
+        malformed(L);
     }
+}
+
+// Fills the lazy table at `index` from its document: its members, with unfilled tables for the
+// non-empty containers among them; then gives it its ordinary marker. Raises on memory.
+static void lazy_fill(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 8, "nesting too deep");
+    lua_getmetatable(L, index);
+    int mt = lua_gettop(L);
+    lua_rawgeti(L, mt, 1);
+    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    uint32_t number = doc ? doc_find(doc, lua_topointer(L, index)) : NOT_FOUND;
+    if (number == NOT_FOUND) luaL_error(L, "PinRules host error: an argument table lost its origin");
+    doc_node *node = &doc->nodes[number];
+    const uint8_t *p = node->at;
+    container_header h;
+    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
+    struct pinrules_origins *o = pinrules_getctx(L)->origins;
+    int current = o && o->doc == doc;
+    uint32_t first = 0;
+    if (current) {
+        first = o->member_count;
+        o->members = grow_array(L, o->members, &o->member_capacity, first + h.count, sizeof(origin_member));
+    }
+    uint32_t child = number + 1;
+    for (uint32_t i = 0; i < h.count; i++) {
+        origin_member member = {NULL, 0, NULL, NULL};
+        if (h.kind == 'o') {
+            uint32_t k;
+            if (!read_u32_at(&p, doc->tape_end, &k) || (size_t)(doc->tape_end - p) < k) malformed(L);
+            member.key = p;
+            member.key_length = k;
+            member.lua_key = lua_pushlstring(L, (const char *)p, k);
+            p += k;
+        }
+        member.value = p;
+        push_tape_value(L, doc, &p, &child, mt);
+        if (h.kind == 'o') lua_rawset(L, index);
+        else lua_rawseti(L, index, (lua_Integer)i + 1);
+        if (current) o->members[first + i] = member;
+    }
+    node->state = NODE_FILLED;
+    if (current) {
+        node->first_member = first;
+        node->member_count = h.count;
+        o->member_count = first + h.count;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    lua_setmetatable(L, index);
+    lua_pop(L, 1);  // mt
+}
+
+int pinrules_fill_if_lazy(lua_State *L, int index) {
+    if (lua_type(L, index) != LUA_TTABLE || !is_lazy(L, index)) return 0;
+    lazy_fill(L, index);
+    return 1;
+}
+
+static int lazy_index(lua_State *L) {
+    lazy_fill(L, 1);
+    lua_settop(L, 2);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+static int lazy_newindex(lua_State *L) {
+    lazy_fill(L, 1);
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    return 0;
+}
+
+static int lazy_len(lua_State *L) {
+    lazy_fill(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+    return 1;
+}
+
+// next, as the sandbox offers it: a lazy table is filled before it is traversed.
+int pinrules_next(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    pinrules_fill_if_lazy(L, 1);
+    lua_settop(L, 2);
+    if (lua_next(L, 1)) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int lazy_pairs(lua_State *L) {
+    lazy_fill(L, 1);
+    lua_pushcfunction(L, pinrules_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+void pinrules_bridge_setup(lua_State *L) {
+    lua_createtable(L, 0, 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
+}
+
+// Every argument container is numbered, so the document needs the total first.
+static int count_containers(const uint8_t *p, const uint8_t *end, uint32_t argc, uint32_t *total) {
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < argc; i++) {
+        if (p >= end) return 0;
+        switch (*p) {
+        case 'n': case 't': case 'f': p++; break;
+        case 'i': case 'd': if (end - p < 9) return 0; p += 9; break;
+        case 's': case 'r': {
+            uint32_t n;
+            uint8_t tag = *p++;
+            if (!read_u32_at(&p, end, &n)) return 0;
+            if (tag == 's') {
+                if ((size_t)(end - p) < n) return 0;
+                p += n;
+            }
+            break;
+        }
+        case 'a': case 'o': {
+            container_header h;
+            if (!read_header(&p, end, &h)) return 0;
+            sum += 1 + (uint64_t)h.descendants;
+            p += h.span;
+            break;
+        }
+        default: return 0;
+        }
+    }
+    if (p != end || sum > (1u << 26)) return 0;
+    *total = (uint32_t)sum;
+    return 1;
 }
 
 int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     pinrules_ctx *ctx = pinrules_getctx(L);
-    tape_reader r = {tape, tape + length, ctx->max_depth > 0 ? ctx->max_depth : 256};
-    uint32_t count;
-    if (!read_u32(&r, &count)) return -1;
-    luaL_checkstack(L, (int)(count > 200 ? 200 : count) + 2, "too many arguments");
-    origins_reset(L, ctx);
-    for (uint32_t i = 0; i < count; i++) {
-        if (!push_value(L, &r, 0)) return -1;
+    const uint8_t *p = tape, *end = tape + length;
+    uint32_t argc, nodes;
+    if (!read_u32_at(&p, end, &argc) || !count_containers(p, end, argc, &nodes)) return -1;
+    luaL_checkstack(L, (int)(argc > 200 ? 200 : argc) + 4, "too many arguments");
+    if (!ctx->origins) {
+        ctx->origins = calloc(1, sizeof(struct pinrules_origins));
+        if (!ctx->origins) luaL_error(L, "not enough memory");
     }
-    origins_index(L, ctx->origins);
-    return r.p == r.end ? (int)count : -1;
+    struct pinrules_origins *o = ctx->origins;
+    o->doc = NULL;
+    o->doc_mt = NULL;
+    o->member_count = 0;
+
+    uint32_t capacity = 16;
+    while (capacity < nodes * 2) capacity *= 2;
+    size_t body = length - (size_t)(p - tape);
+    size_t size = sizeof(lazy_doc) + (size_t)nodes * sizeof(doc_node) + (size_t)capacity * sizeof(uint32_t) + body;
+    lazy_doc *doc = (lazy_doc *)lua_newuserdatauv(L, size, 0);
+    doc->nodes = (doc_node *)(doc + 1);
+    doc->node_count = nodes;
+    doc->index = (uint32_t *)(doc->nodes + nodes);
+    doc->index_mask = capacity - 1;
+    uint8_t *copy = (uint8_t *)(doc->index + capacity);
+    memcpy(copy, p, body);
+    doc->tape = copy;
+    doc->tape_end = copy + body;
+    memset(doc->nodes, 0, (size_t)nodes * sizeof(doc_node));
+    memset(doc->index, 0xFF, (size_t)capacity * sizeof(uint32_t));
+
+    lua_createtable(L, 1, 5);                       // the lazy metatable of this call
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 1);
+    int mt = lua_gettop(L);
+    lua_pushcfunction(L, lazy_index);
+    lua_setfield(L, mt, "__index");
+    lua_pushcfunction(L, lazy_newindex);
+    lua_setfield(L, mt, "__newindex");
+    lua_pushcfunction(L, lazy_pairs);
+    lua_setfield(L, mt, "__pairs");
+    lua_pushcfunction(L, lazy_len);
+    lua_setfield(L, mt, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, mt, "__metatable");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
+    lua_setmetatable(L, mt);
+    lua_pushvalue(L, mt);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_doc);   // alive for the whole call
+    o->doc = doc;
+    o->doc_mt = lua_topointer(L, mt);
+
+    const uint8_t *q = doc->tape;
+    uint32_t number = 0;
+    for (uint32_t i = 0; i < argc; i++) {
+        if (*q == 'r') {
+            uint32_t ref;
+            q++;
+            if (!read_u32_at(&q, doc->tape_end, &ref)) return -1;
+            lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(int32_t)ref);
+        } else {
+            push_tape_value(L, doc, &q, &number, mt);
+        }
+    }
+    lua_remove(L, mt);
+    return (int)argc;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -425,6 +636,15 @@ static const origin_member *find_member(const origin_member *members, uint32_t c
     return NULL;
 }
 
+// The current call's container made as the table at `index`, if any.
+static doc_node *origin_of(lua_State *L, struct pinrules_origins *o, int index, uint32_t *number) {
+    if (!o || !o->doc) return NULL;
+    uint32_t found = doc_find(o->doc, lua_topointer(L, index));
+    if (found == NOT_FOUND) return NULL;
+    *number = found;
+    return &o->doc->nodes[found];
+}
+
 // Is the Lua value at `index` exactly the argument value whose tag is at `tape`?
 static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, const origin_member *member, int depth) {
     const uint8_t *tape = member->value;
@@ -454,8 +674,8 @@ static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, 
     case 'o': {
         if (lua_type(L, index) != LUA_TTABLE) return 0;
         uint32_t number;
-        origin_node *node = origin_of(o, lua_topointer(L, index), &number);
-        // Must be the table pushed for this very place: a table moved from elsewhere is a change.
+        doc_node *node = origin_of(L, o, index, &number);
+        // Must be the table made for this very place: a table moved from elsewhere is a change.
         if (!node || node->at != tape) return 0;
         return table_unchanged(L, o, number, index, depth);
     }
@@ -463,25 +683,34 @@ static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, 
     }
 }
 
-// Checks (once per node) whether a table still holds exactly what it was built with: the same
-// marker, the same keys, the same values. Objects with many keys are not compared (a linear
-// key search would cost more than it saves); they are simply read back.
+// Checks (once per node) whether a table still holds exactly what it was made with. A table
+// never filled is unchanged (it still carries this call's lazy metatable: an address reused by
+// another table would not). A filled one is compared: the same marker, keys and values. Objects
+// with many keys are not compared (a linear key search would cost more than it saves); they
+// are simply read back.
 static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth) {
-    origin_node *node = &o->nodes[number];
+    doc_node *node = &o->doc->nodes[number];
     if (node->unchanged >= 0) return node->unchanged;
     node->unchanged = 0;
-    if (depth > 64 || (node->kind == 'o' && node->member_count > 64)) return 0;
     index = lua_absindex(L, index);
     luaL_checkstack(L, 4, "nesting too deep");
+    uint8_t kind = node->at[0];
+    if (node->state == NODE_LAZY) {
+        if (!lua_getmetatable(L, index)) return 0;
+        node->unchanged = lua_topointer(L, -1) == o->doc_mt;
+        lua_pop(L, 1);
+        return node->unchanged;
+    }
+    if (depth > 64 || (kind == 'o' && node->member_count > 64)) return 0;
     if (!lua_getmetatable(L, index)) return 0;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, node->kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
     int marked = lua_rawequal(L, -1, -2);
     lua_pop(L, 2);
     if (!marked) return 0;
     origin_member *members = o->members + node->first_member;
     uint32_t count = 0;
     int same = 1;
-    if (node->kind == 'a') {
+    if (kind == 'a') {
         if (lua_rawlen(L, index) != node->member_count) return 0;
         for (uint32_t i = 0; i < node->member_count && same; i++) {
             lua_rawgeti(L, index, (lua_Integer)i + 1);
@@ -493,7 +722,7 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
     lua_pushnil(L);
     while (lua_next(L, index)) {
         count++;
-        if (same && node->kind == 'o') {
+        if (same && kind == 'o') {
             const origin_member *found = NULL;
             if (lua_type(L, -2) == LUA_TSTRING) {
                 size_t len;
@@ -513,12 +742,14 @@ static void write_table(tape_writer *w, int index) {
     const void *self = lua_topointer(L, index);
     struct pinrules_origins *origins = w->ctx->origins;
     uint32_t origin_number = 0;
-    origin_node *origin = origin_of(origins, self, &origin_number);
+    doc_node *origin = origin_of(L, origins, index, &origin_number);
     if (origin && table_unchanged(L, origins, origin_number, index, 0)) {
         put_byte(w, '=');
         put_u32(w, origin_number);
         return;
     }
+    // Unfilled but not this call's (a rule kept it from an earlier call): fill it to read it.
+    if (pinrules_fill_if_lazy(L, index)) origin = NULL;
     for (int i = 0; i < w->depth; i++) {
         if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
     }
@@ -587,7 +818,8 @@ static void write_table(tape_writer *w, int index) {
             lua_pop(L, 1);
         }
     } else {
-        if (origin && origin->kind == 'o') {
+        int origin_object = origin && origin->at[0] == 'o' && origin->state == NODE_FILLED;
+        if (origin_object) {
             put_byte(w, 'O');
             put_u32(w, origin_number);
         } else {
@@ -595,7 +827,7 @@ static void write_table(tape_writer *w, int index) {
         }
         put_u32(w, (uint32_t)count);
         lua_pushnil(L);
-        int has_origin = origin && origin->kind == 'o' && origin->member_count <= 64;
+        int has_origin = origin_object && origin->member_count <= 64;
         origin_member *members = has_origin ? origins->members + origin->first_member : NULL;
         while (lua_next(L, index)) {
             size_t n;

@@ -309,6 +309,7 @@ static int sandbox_rawset(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
     luaL_checkany(L, 3);
+    pinrules_fill_if_lazy(L, 1);
     const char *name = frozen_name(L, 1);
     if (name) return raise_read_only(L, name, 2);
     if (is_finalizer_key(L, 2) && lua_getmetatable(L, 1)) {
@@ -317,6 +318,24 @@ static int sandbox_rawset(lua_State *L) {
     }
     lua_settop(L, 3);
     lua_rawset(L, 1);
+    return 1;
+}
+
+// rawget and rawlen fill a waiting argument table first (see bridge.c); otherwise stock.
+static int sandbox_rawget(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    lua_settop(L, 2);
+    pinrules_fill_if_lazy(L, 1);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+static int sandbox_rawlen(lua_State *L) {
+    int t = lua_type(L, 1);
+    luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
+    if (t == LUA_TTABLE) pinrules_fill_if_lazy(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
     return 1;
 }
 
@@ -341,6 +360,7 @@ static int sandbox_setmetatable(lua_State *L) {
     int t = lua_type(L, 2);
     luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
     lua_settop(L, 2);
+    pinrules_fill_if_lazy(L, 1);
     const char *name = frozen_name(L, 1);
     if (name) return raise_forbidden(L, name, "cannot be changed: the sandbox's shared tables are read-only");
     if (lua_getmetatable(L, 1)) {
@@ -571,6 +591,7 @@ static int mark_table(lua_State *L, void *key) {
     } else {
         luaL_checktype(L, 1, LUA_TTABLE);
         lua_settop(L, 1);
+        pinrules_fill_if_lazy(L, 1);
         if (frozen_name(L, 1)) return luaL_argerror(L, 1, "a read-only table cannot be marked");
         if (lua_getmetatable(L, 1)) {
             if (!is_marker(L, -1)) return luaL_argerror(L, 1, "the table already has a metatable");
@@ -600,6 +621,7 @@ static int host_jsontype(lua_State *L) {
         lua_pushnil(L);
         return 1;
     case LUA_TTABLE: {
+        pinrules_fill_if_lazy(L, 1);
         if (lua_getmetatable(L, 1)) {
             lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);
             if (lua_rawequal(L, -1, -2)) { lua_pushliteral(L, "array"); return 1; }
@@ -849,6 +871,8 @@ static int setup_body(lua_State *L) {
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
 
+    pinrules_bridge_setup(L);
+
     lua_createtable(L, 0, 2);                       // the guard of metatables set by rules
     lua_pushcfunction(L, guard_newindex);
     lua_setfield(L, -2, "__newindex");
@@ -871,6 +895,9 @@ static int setup_body(lua_State *L) {
         {"guard_missing", host_guard_missing},
         {"freeze", host_freeze},
         {"rawset", sandbox_rawset},
+        {"rawget", sandbox_rawget},
+        {"rawlen", sandbox_rawlen},
+        {"next", pinrules_next},
         {"setmetatable", sandbox_setmetatable},
         {"collectgarbage", sandbox_collectgarbage},
         {"xpcall", sandbox_xpcall},

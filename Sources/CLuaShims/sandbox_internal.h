@@ -19,6 +19,17 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length);
 /// ctx->bad_path set) for values that cannot cross. Call only in protected code.
 void pinrules_read_results(lua_State *L, int first, int last);
 
+/// Fills an argument table that is still waiting to be filled from its tape (see bridge.c);
+/// returns whether it was one. Anything that reads or changes a table raw must call it first.
+/// May raise (memory).
+int pinrules_fill_if_lazy(lua_State *L, int index);
+
+/// The sandbox's `next`: fills a waiting argument table before traversing it.
+int pinrules_next(lua_State *L);
+
+/// Registry entries the bridge needs; called once while the sandbox is set up.
+void pinrules_bridge_setup(lua_State *L);
+
 /// Forgets the argument tables of the last call: they must not be matched after it returns.
 void pinrules_origins_forget(pinrules_ctx *ctx);
 

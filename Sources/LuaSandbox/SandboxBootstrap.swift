@@ -22,6 +22,9 @@ local base = copy(G, {"assert", "error", "ipairs", "next", "pairs", "pcall", "xp
   "tonumber", "tostring", "type", "rawequal", "rawlen", "rawget", "getmetatable"})
 base._VERSION = G._VERSION
 base.rawset = host.rawset
+base.rawget = host.rawget
+base.rawlen = host.rawlen
+base.next = host.next
 base.xpcall = host.xpcall
 base.setmetatable = host.setmetatable
 base.collectgarbage = host.collectgarbage

@@ -87,6 +87,26 @@ final class TapeEncoder {
         }
     }
 
+    /// A container's header: tag, member count, then two slots `endContainer` fills in (the
+    /// size of its members in bytes and how many containers it holds), which let the C side
+    /// skip it or number its children without reading it.
+    private func beginContainer(tag: UInt8, count: Int, _ value: borrowing JSONValue) -> (offset: Int, containers: Int) {
+        containers.append(copy value)
+        reserve(13)
+        let offset = self.count
+        storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: count).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
+        self.count += 13
+        return (offset, containers.count)
+    }
+
+    private func endContainer(_ header: (offset: Int, containers: Int)) {
+        let span = count - (header.offset + 13)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: span).littleEndian, toByteOffset: header.offset + 5, as: UInt32.self)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: containers.count - header.containers).littleEndian,
+                           toByteOffset: header.offset + 9, as: UInt32.self)
+    }
+
     /// Walks the value borrowed and by index: iterating copies of elements would retain and
     /// release every string and container once more per call.
     private func append(_ value: borrowing JSONValue, depth: Int) throws(SandboxError) {
@@ -100,20 +120,18 @@ final class TapeEncoder {
             appendString(text)
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            containers.append(copy value)
-            appendByte(UInt8(ascii: "a"))
-            appendU32(UInt32(elements.count))
+            let header = beginContainer(tag: UInt8(ascii: "a"), count: elements.count, value)
             for index in elements.indices { try append(elements[index], depth: depth + 1) }
+            endContainer(header)
         case .object(let object):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            containers.append(copy value)
-            appendByte(UInt8(ascii: "o"))
-            appendU32(UInt32(object.count))
+            let header = beginContainer(tag: UInt8(ascii: "o"), count: object.count, value)
             let elements = object.elements
             for index in elements.indices {
                 appendString(elements[index].key)
                 try append(elements[index].value, depth: depth + 1)
             }
+            endContainer(header)
         }
     }
 }
