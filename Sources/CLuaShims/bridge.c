@@ -18,9 +18,10 @@
 //                        (containers are numbered in tape order from 0): the host reuses the
 //                        value it sent instead of decoding a copy
 //   'O' u32 node, then as 'o'   an object that came in as container `node` but changed: the host
-//                        gives its keys the order they came in with; a member whose key length
+//                        gives its keys the order they came in with. A member whose key length
 //                        reads 0xFFFFFFFF is followed by a u32 index instead: that member of the
-//                        argument object, key and value unchanged
+//                        argument object, key and value unchanged; 0xFFFFFFFE is followed by a
+//                        u32 index and a value: that member's key with a new value
 //
 // Most hooks change little of the event they get, so most of it comes back as '=' markers.
 #include "sandbox_internal.h"
@@ -832,20 +833,24 @@ static void write_table(tape_writer *w, int index) {
         while (lua_next(L, index)) {
             size_t n;
             const char *key = lua_tolstring(L, -2, &n);  // a string: no conversion in place
-            // A member that kept its value is sent as a reference to the argument's member.
-            uint32_t same = UINT32_MAX;
+            // A member of the argument object is sent by its index there: the whole member
+            // when it kept its value, the key only when the value changed.
             const origin_member *found = has_origin ? find_member(members, origin->member_count, key, n) : NULL;
-            if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) same = (uint32_t)(found - members);
-            if (same != UINT32_MAX) {
+            if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) {
                 put_u32(w, UINT32_MAX);
-                put_u32(w, same);
+                put_u32(w, (uint32_t)(found - members));
                 lua_pop(L, 1);
                 continue;
             }
             w->path[w->depth].key = key;
             w->path[w->depth].key_length = n;
             w->depth++;
-            put_string(w, key, n, 0);
+            if (found) {
+                put_u32(w, UINT32_MAX - 1);
+                put_u32(w, (uint32_t)(found - members));
+            } else {
+                put_string(w, key, n, 0);
+            }
             write_value(w, lua_gettop(L));
             w->depth--;
             lua_pop(L, 1);

@@ -107,8 +107,9 @@ final class TapeEncoder {
                            toByteOffset: header.offset + 9, as: UInt32.self)
     }
 
-    /// Walks the value borrowed and by index: iterating copies of elements would retain and
-    /// release every string and container once more per call.
+    /// Walks the value borrowed, through buffer pointers: iterating copies of elements (or
+    /// binding them in patterns) would retain and release every string and container once
+    /// more per call, which cost more than the encoding itself.
     private func append(_ value: borrowing JSONValue, depth: Int) throws(SandboxError) {
         switch value {
         case .null: appendByte(UInt8(ascii: "n"))
@@ -121,15 +122,18 @@ final class TapeEncoder {
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
             let header = beginContainer(tag: UInt8(ascii: "a"), count: elements.count, value)
-            for index in elements.indices { try append(elements[index], depth: depth + 1) }
+            try elements.withUnsafeBufferPointer { (buffer) throws(SandboxError) in
+                for index in buffer.indices { try append(buffer[index], depth: depth + 1) }
+            }
             endContainer(header)
         case .object(let object):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
             let header = beginContainer(tag: UInt8(ascii: "o"), count: object.count, value)
-            let elements = object.elements
-            for index in elements.indices {
-                appendString(elements[index].key)
-                try append(elements[index].value, depth: depth + 1)
+            try object.elements.withUnsafeBufferPointer { (buffer) throws(SandboxError) in
+                for index in buffer.indices {
+                    appendString(buffer[index].key)
+                    try append(buffer[index].value, depth: depth + 1)
+                }
             }
             endContainer(header)
         }
@@ -195,6 +199,41 @@ struct TapeDecoder {
         return text
     }
 
+    /// An argument object that changed: its members keep the order they came in with (most
+    /// arrive as indexes into the original); new keys follow, sorted.
+    private mutating func decodeChangedObject(origin: JSONObject) throws(SandboxError) -> JSONObject {
+        let count = try readU32()
+        var kept = [JSONValue?](repeating: nil, count: origin.count)
+        var added: [(key: String, value: JSONValue)] = []
+        for _ in 0..<count {
+            switch peekU32() {
+            case UInt32.max, UInt32.max - 1:
+                let changed = peekU32() == UInt32.max - 1
+                position += 4
+                let index = try readU32()
+                guard index < origin.count, kept[index] == nil else { throw .host(message: "result refers to an unknown member") }
+                kept[index] = changed ? try decode() : origin[index].value
+            default:
+                let key = try readString()
+                let value = try decode()
+                // Objects too large for the C side to match keys send every key by name.
+                if let index = origin.firstIndex(where: { $0.key == key }), kept[index] == nil {
+                    kept[index] = value
+                } else {
+                    added.append((key, value))
+                }
+            }
+        }
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(count)
+        for index in kept.indices {
+            if let value = kept[index] { members.append((origin[index].key, value)) }
+        }
+        added.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        members.append(contentsOf: added)
+        return JSONObject(uniqueMembers: members)
+    }
+
     private mutating func decode() throws(SandboxError) -> JSONValue {
         guard position < end else { throw .host(message: "truncated result tape") }
         let tag = base[position]
@@ -215,40 +254,17 @@ struct TapeDecoder {
         case UInt8(ascii: "="):
             // An argument table the call left as it was: the value sent, not a copy.
             return try container(try readU32())
-        case UInt8(ascii: "o"), UInt8(ascii: "O"):
-            let origin = tag == UInt8(ascii: "O") ? try container(try readU32()).objectValue : nil
+        case UInt8(ascii: "o"):
+            // Lua tables have no key order (and Lua seeds its string hash per state): new keys
+            // come out sorted, so the output does not change from run to run.
             let count = try readU32()
             var members: [(key: String, value: JSONValue)] = []
             members.reserveCapacity(count)
-            for _ in 0..<count {
-                if let origin, peekU32() == UInt32.max {
-                    position += 4
-                    let index = try readU32()
-                    guard index < origin.count else { throw .host(message: "result refers to an unknown member") }
-                    members.append(origin[index])
-                    continue
-                }
-                let key = try readString()
-                members.append((key, try decode()))
-            }
-            // Lua tables have no key order (and Lua seeds its string hash per state). Keys an
-            // object came in with keep their order; new keys follow, sorted, so the output does
-            // not change from run to run.
-            var object = JSONObject()
-            object.reserveCapacity(count)
-            if let origin {
-                var taken = [Bool](repeating: false, count: members.count)
-                for key in origin.keys {
-                    if let found = members.firstIndex(where: { $0.key == key }) {
-                        object.appendUnique(key, members[found].value)
-                        taken[found] = true
-                    }
-                }
-                members = members.enumerated().filter { !taken[$0.offset] }.map(\.element)
-            }
+            for _ in 0..<count { members.append((try readString(), try decode())) }
             members.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for member in members { object.appendUnique(member.key, member.value) }
-            return .object(object)
+            return .object(JSONObject(uniqueMembers: members))
+        case UInt8(ascii: "O"):
+            return .object(try decodeChangedObject(origin: try container(try readU32()).objectValue ?? JSONObject()))
         default:
             throw .host(message: "malformed result tape")
         }
