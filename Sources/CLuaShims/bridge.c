@@ -86,12 +86,16 @@ typedef struct origin_member {
 struct pinrules_origins {
     lazy_doc *doc;
     const void *doc_mt;       // the current call's lazy metatable
+    lua_Integer anchored;     // tables made this call, kept alive in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
 };
 
 static char key_lazy_marker;     // the metatable of every lazy metatable
 static char key_current_doc;     // registry anchor: the current call's lazy metatable
+// Registry anchor: every table made for the current call, kept alive until it ends, so no
+// other table can take one's address while results are matched to arguments by address.
+static char key_current_tables;
 
 void pinrules_origins_free(pinrules_ctx *ctx) {
     struct pinrules_origins *o = ctx->origins;
@@ -106,6 +110,7 @@ void pinrules_origins_forget(pinrules_ctx *ctx) {
         ctx->origins->doc = NULL;
         ctx->origins->doc_mt = NULL;
         ctx->origins->member_count = 0;
+        ctx->origins->anchored = 0;
     }
 }
 
@@ -206,7 +211,8 @@ static void malformed(lua_State *L) {
 // Pushes the value whose tag is at *p and moves past it. A non-empty container becomes an
 // unfilled table with the lazy metatable at `mt` (registered as container *number); an empty
 // one is made complete at once. *number advances past the container and its descendants.
-static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint32_t *number, int mt) {
+// `anchors` (a stack index, or 0 for an earlier call's document) keeps the tables made alive.
+static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint32_t *number, int mt, int anchors) {
     const uint8_t *end = doc->tape_end;
     if (*p >= end) malformed(L);
     const uint8_t *at = *p;
@@ -256,6 +262,11 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
             lua_setmetatable(L, -2);
             doc_register(doc, *number, lua_topointer(L, -1), at, NODE_LAZY);
         }
+        if (anchors) {
+            struct pinrules_origins *o = pinrules_getctx(L)->origins;
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, anchors, ++o->anchored);
+        }
         *number += 1 + h.descendants;
         *p = q + h.span;
         return;
@@ -288,6 +299,11 @@ static void lazy_fill(lua_State *L, int index) {
         first = o->member_count;
         o->members = grow_array(L, o->members, &o->member_capacity, first + h.count, sizeof(origin_member));
     }
+    int anchors = 0;
+    if (current) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+        anchors = lua_gettop(L);
+    }
     uint32_t child = number + 1;
     for (uint32_t i = 0; i < h.count; i++) {
         origin_member member = {NULL, 0, NULL, NULL};
@@ -300,7 +316,7 @@ static void lazy_fill(lua_State *L, int index) {
             p += k;
         }
         member.value = p;
-        push_tape_value(L, doc, &p, &child, mt);
+        push_tape_value(L, doc, &p, &child, mt, anchors);
         if (h.kind == 'o') lua_rawset(L, index);
         else lua_rawseti(L, index, (lua_Integer)i + 1);
         if (current) o->members[first + i] = member;
@@ -313,7 +329,7 @@ static void lazy_fill(lua_State *L, int index) {
     }
     lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
     lua_setmetatable(L, index);
-    lua_pop(L, 1);  // mt
+    lua_settop(L, mt - 1);
 }
 
 int pinrules_fill_if_lazy(lua_State *L, int index) {
@@ -412,6 +428,7 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     o->doc = NULL;
     o->doc_mt = NULL;
     o->member_count = 0;
+    o->anchored = 0;
 
     uint32_t capacity = 16;
     while (capacity < nodes * 2) capacity *= 2;
@@ -449,6 +466,10 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_doc);   // alive for the whole call
     o->doc = doc;
     o->doc_mt = lua_topointer(L, mt);
+    lua_createtable(L, (int)(nodes < 64 ? nodes : 64), 0);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+    int anchors = lua_gettop(L);
 
     const uint8_t *q = doc->tape;
     uint32_t number = 0;
@@ -459,9 +480,10 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
             if (!read_u32_at(&q, doc->tape_end, &ref)) return -1;
             lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(int32_t)ref);
         } else {
-            push_tape_value(L, doc, &q, &number, mt);
+            push_tape_value(L, doc, &q, &number, mt, anchors);
         }
     }
+    lua_remove(L, anchors);
     lua_remove(L, mt);
     return (int)argc;
 }
@@ -646,6 +668,42 @@ static doc_node *origin_of(lua_State *L, struct pinrules_origins *o, int index, 
     return &o->doc->nodes[found];
 }
 
+// Members of a large argument object by key: open addressing over member numbers.
+typedef struct member_index {
+    uint32_t *slots;          // UINT32_MAX = empty
+    uint32_t mask;
+} member_index;
+
+static uint32_t hash_key(const uint8_t *key, size_t n) {
+    uint32_t h = 2166136261u;     // FNV-1a
+    for (size_t i = 0; i < n; i++) h = (h ^ key[i]) * 16777619u;
+    return h;
+}
+
+// Builds the index in a userdata left on the stack (the collector frees it even if a raise
+// interrupts the read-back).
+static member_index index_members(lua_State *L, const origin_member *members, uint32_t count) {
+    uint32_t capacity = 128;
+    while (capacity < count * 2) capacity *= 2;
+    member_index index = {(uint32_t *)lua_newuserdatauv(L, (size_t)capacity * sizeof(uint32_t), 0), capacity - 1};
+    memset(index.slots, 0xFF, (size_t)capacity * sizeof(uint32_t));
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t slot = hash_key(members[i].key, members[i].key_length) & index.mask;
+        while (index.slots[slot] != UINT32_MAX) slot = (slot + 1) & index.mask;
+        index.slots[slot] = i;
+    }
+    return index;
+}
+
+static const origin_member *find_indexed_member(const member_index *index, const origin_member *members, const char *key, size_t n) {
+    uint32_t slot = hash_key((const uint8_t *)key, n) & index->mask;
+    for (; index->slots[slot] != UINT32_MAX; slot = (slot + 1) & index->mask) {
+        const origin_member *m = &members[index->slots[slot]];
+        if (m->key_length == n && memcmp(m->key, key, n) == 0) return m;
+    }
+    return NULL;
+}
+
 // Is the Lua value at `index` exactly the argument value whose tag is at `tape`?
 static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, const origin_member *member, int depth) {
     const uint8_t *tape = member->value;
@@ -685,8 +743,8 @@ static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, 
 }
 
 // Checks (once per node) whether a table still holds exactly what it was made with. A table
-// never filled is unchanged (it still carries this call's lazy metatable: an address reused by
-// another table would not). A filled one is compared: the same marker, keys and values. Objects
+// never filled is unchanged (it still carries this call's lazy metatable; and no other table
+// can have its address during the call, see key_current_tables). A filled one is compared: the same marker, keys and values. Objects
 // with many keys are not compared (a linear key search would cost more than it saves); they
 // are simply read back.
 static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth) {
@@ -827,15 +885,21 @@ static void write_table(tape_writer *w, int index) {
             put_byte(w, 'o');
         }
         put_u32(w, (uint32_t)count);
+        origin_member *members = origin_object ? origins->members + origin->first_member : NULL;
+        member_index keys = {NULL, 0};
+        if (origin_object && origin->member_count > 64) {
+            // Linear search per key would make large objects quadratic: index them by key.
+            keys = index_members(L, members, origin->member_count);   // a userdata, on the stack
+        }
         lua_pushnil(L);
-        int has_origin = origin_object && origin->member_count <= 64;
-        origin_member *members = has_origin ? origins->members + origin->first_member : NULL;
         while (lua_next(L, index)) {
             size_t n;
             const char *key = lua_tolstring(L, -2, &n);  // a string: no conversion in place
             // A member of the argument object is sent by its index there: the whole member
             // when it kept its value, the key only when the value changed.
-            const origin_member *found = has_origin ? find_member(members, origin->member_count, key, n) : NULL;
+            const origin_member *found = NULL;
+            if (keys.slots) found = find_indexed_member(&keys, members, key, n);
+            else if (origin_object) found = find_member(members, origin->member_count, key, n);
             if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) {
                 put_u32(w, UINT32_MAX);
                 put_u32(w, (uint32_t)(found - members));
@@ -855,6 +919,7 @@ static void write_table(tape_writer *w, int index) {
             w->depth--;
             lua_pop(L, 1);
         }
+        if (keys.slots) lua_pop(L, 1);
     }
 }
 

@@ -214,14 +214,9 @@ struct TapeDecoder {
                 guard index < origin.count, kept[index] == nil else { throw .host(message: "result refers to an unknown member") }
                 kept[index] = changed ? try decode() : origin[index].value
             default:
+                // The C side matched keys byte for byte: a key sent by name is a new one.
                 let key = try readString()
-                let value = try decode()
-                // Objects too large for the C side to match keys send every key by name.
-                if let index = origin.firstIndex(where: { $0.key == key }), kept[index] == nil {
-                    kept[index] = value
-                } else {
-                    added.append((key, value))
-                }
+                added.append((key, try decode()))
             }
         }
         var members: [(key: String, value: JSONValue)] = []

@@ -21,12 +21,9 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
     /// Takes pairs already known to have unique keys.
     init(uniqueElements: [Element]) { elements = uniqueElements }
 
-    /// Takes members whose keys the caller guarantees are unique, in the order given (checked
-    /// in debug builds only): for decoders that already know, as `appendUnique` does.
-    public init(uniqueMembers: [Element]) {
-        assert(Set(uniqueMembers.map(\.key)).count == uniqueMembers.count, "duplicate keys")
-        elements = uniqueMembers
-    }
+    /// Takes members whose keys the caller guarantees are unique, in the order given: for
+    /// decoders that already know, as with `appendUnique`.
+    public init(uniqueMembers: [Element]) { elements = uniqueMembers }
 
     public var startIndex: Int { elements.startIndex }
     public var endIndex: Int { elements.endIndex }
