@@ -19,6 +19,8 @@ public struct LuaReference: Hashable, Sendable {
 /// the sandbox already holds.
 public enum LuaArgument: Sendable {
     case json(JSONValue)
+    /// A value parsed with its encoding: the same as `.json(prepared.value)`, without encoding it.
+    case prepared(PreparedJSON)
     case reference(LuaReference)
 }
 

@@ -1,4 +1,4 @@
-import PinJSON
+public import PinJSON
 
 /// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`). One encoder
 /// per sandbox, reused: its buffer grows to the largest call and stays, and writing goes
@@ -30,6 +30,18 @@ final class TapeEncoder {
         for argument in arguments {
             switch argument {
             case .json(let value): try append(value, depth: 0)
+            case .prepared(let prepared):
+                guard !prepared.tape.isEmpty else {
+                    try append(prepared.value, depth: 0)
+                    continue
+                }
+                guard prepared.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
+                prepared.tape.withUnsafeBytes { tape in
+                    reserve(tape.count)
+                    if let base = tape.baseAddress { (storage + count).copyMemory(from: base, byteCount: tape.count) }
+                    count += tape.count
+                }
+                containers.append(contentsOf: prepared.containers)
             case .reference(let reference):
                 appendByte(UInt8(ascii: "r"))
                 appendU32(UInt32(bitPattern: reference.id))
@@ -138,6 +150,105 @@ final class TapeEncoder {
             endContainer(header)
         }
     }
+}
+
+/// A JSON value parsed together with its encoding for the bridge: handing it to a call as
+/// `LuaArgument.prepared` skips walking the value again, which for a 1 KB event costs about as
+/// much as parsing it.
+public struct PreparedJSON: Sendable {
+    /// The parsed value.
+    public let value: JSONValue
+    /// The value in the argument tape format (see bridge.c), or empty when the document had a
+    /// duplicate key (the call then encodes `value` itself).
+    let tape: [UInt8]
+    /// Its arrays and objects in tape order.
+    let containers: [JSONValue]
+    /// How deeply its containers nest (1 for a flat object).
+    let depth: Int
+
+    /// Parses `bytes` with `parser`, recording the tape on the way.
+    public init(parsing bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) {
+        let recorder = TapeRecorder(capacity: bytes.count + bytes.count / 4 + 64)
+        value = try parser.parse(bytes, observer: recorder)
+        tape = recorder.valid ? recorder.bytes : []
+        containers = recorder.valid ? recorder.containers : []
+        depth = recorder.maxDepth
+    }
+}
+
+/// Writes the tape of a document as the parser reports it (see `JSONParseObserver`).
+private final class TapeRecorder: JSONParseObserver {
+    var bytes: [UInt8] = []
+    var containers: [JSONValue] = []
+    var valid = true
+    var maxDepth = 0
+    /// Open containers: where each header starts and its number.
+    private var open: [(offset: Int, number: Int)] = []
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+        containers.reserveCapacity(16)
+        open.reserveCapacity(8)
+    }
+
+    @inline(__always)
+    private func appendU32(_ value: Int) {
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    @inline(__always)
+    private func patchU32(_ value: Int, at offset: Int) {
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian) { raw in
+            for index in 0..<4 { bytes[offset + index] = raw[index] }
+        }
+    }
+
+    func beginContainer(isObject: Bool) {
+        open.append((bytes.count, containers.count))
+        maxDepth = max(maxDepth, open.count)
+        containers.append(.null)
+        bytes.append(isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"))
+        bytes.append(contentsOf: repeatElement(0, count: 12))
+    }
+
+    func key(_ text: UnsafeRawBufferPointer) {
+        appendU32(text.count)
+        bytes.append(contentsOf: text)
+    }
+
+    func string(_ text: UnsafeRawBufferPointer) {
+        bytes.append(UInt8(ascii: "s"))
+        appendU32(text.count)
+        bytes.append(contentsOf: text)
+    }
+
+    func scalar(_ value: JSONValue) {
+        switch value {
+        case .null: bytes.append(UInt8(ascii: "n"))
+        case .bool(let flag): bytes.append(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number):
+            bytes.append(UInt8(ascii: "i"))
+            withUnsafeBytes(of: UInt64(bitPattern: number).littleEndian) { bytes.append(contentsOf: $0) }
+        case .double(let number):
+            bytes.append(UInt8(ascii: "d"))
+            withUnsafeBytes(of: number.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        case .string, .array, .object:
+            valid = false   // not a scalar: the parser reports these otherwise
+        }
+    }
+
+    func endContainer(_ value: JSONValue, count: Int) {
+        guard let (offset, number) = open.popLast() else {
+            valid = false
+            return
+        }
+        patchU32(count, at: offset + 1)
+        patchU32(bytes.count - (offset + 13), at: offset + 5)
+        patchU32(containers.count - number - 1, at: offset + 9)
+        containers[number] = value
+    }
+
+    func duplicateKey() { valid = false }
 }
 
 /// Reads the result tape. The C side wrote it, so a malformed tape is a bug: it ends decoding

@@ -49,7 +49,13 @@ public struct JSONParser: Sendable {
     }
 
     public func parse(_ buffer: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth)
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: nil)
+        return try reader.parseDocument()
+    }
+
+    /// Parses and reports the document's structure to `observer` on the way.
+    public func parse(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) -> JSONValue {
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: observer)
         return try reader.parseDocument()
     }
 }
@@ -65,9 +71,12 @@ private struct Reader {
     /// a duplicate among its own keys' hashes and compares strings only when two hashes match.
     var keyHashes: [UInt64] = []
 
-    init(buffer: UnsafeRawBufferPointer, maxDepth: Int) {
+    let observer: (any JSONParseObserver)?
+
+    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, observer: (any JSONParseObserver)?) {
         self.bytes = buffer
         self.maxDepth = maxDepth
+        self.observer = observer
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -110,12 +119,18 @@ private struct Reader {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "t"): try expectLiteral("true"); return observed(.bool(true))
+        case UInt8(ascii: "f"): try expectLiteral("false"); return observed(.bool(false))
+        case UInt8(ascii: "n"): try expectLiteral("null"); return observed(.null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return observed(try parseNumber())
         default: throw unexpected()
         }
+    }
+
+    @inline(__always)
+    func observed(_ scalar: JSONValue) -> JSONValue {
+        if let observer { observer.scalar(scalar) }
+        return scalar
     }
 
     @inline(__always)
@@ -140,12 +155,15 @@ private struct Reader {
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
+        observer?.beginContainer(isObject: true)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
-            return .object(JSONObject())
+            let empty = JSONValue.object(JSONObject())
+            observer?.endContainer(empty, count: 0)
+            return empty
         }
         var elements: [JSONObject.Element] = []
         elements.reserveCapacity(8)
@@ -175,7 +193,9 @@ private struct Reader {
                 position += 1
                 depth -= 1
                 keyHashes.removeLast(keyHashes.count - hashBase)
-                return .object(JSONObject(uniqueElements: elements))
+                let object = JSONValue.object(JSONObject(uniqueElements: elements))
+                observer?.endContainer(object, count: elements.count)
+                return object
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
             }
@@ -198,6 +218,7 @@ private struct Reader {
         }
         if index != nil {
             if let existing = index?[key] {
+                observer?.duplicateKey()
                 elements[existing].value = value
             } else {
                 index?[key] = elements.count
@@ -209,6 +230,7 @@ private struct Reader {
         let end = keyHashes.count
         while slot < end {
             if Self.mayBeEqual(keyHashes[slot], hash) && elements[slot - hashBase].key == key {
+                observer?.duplicateKey()
                 elements[slot - hashBase].value = value
                 return
             }
@@ -220,12 +242,15 @@ private struct Reader {
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
+        observer?.beginContainer(isObject: false)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
-            return .array([])
+            let empty = JSONValue.array([])
+            observer?.endContainer(empty, count: 0)
+            return empty
         }
         var elements: [JSONValue] = []
         elements.reserveCapacity(4)
@@ -240,7 +265,9 @@ private struct Reader {
             case UInt8(ascii: "]"):
                 position += 1
                 depth -= 1
-                return .array(elements)
+                let array = JSONValue.array(elements)
+                observer?.endContainer(array, count: elements.count)
+                return array
             default:
                 throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
             }
@@ -415,6 +442,7 @@ private struct Reader {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let text = makeString(start, position)
+                if let observer { observer.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
                 position += 1
                 return text
             }
@@ -423,6 +451,7 @@ private struct Reader {
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
+        if let observer { scratch.withUnsafeBytes { observer.string($0) } }
         return String(decoding: scratch, as: UTF8.self)
     }
 
@@ -437,6 +466,7 @@ private struct Reader {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let text = makeString(start, position)
+                if let observer { observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
                 let hash = ascii ? Self.hash(bytes.baseAddress! + start, position - start) : Self.nonASCIIKey
                 position += 1
                 return (text, hash)
@@ -451,6 +481,7 @@ private struct Reader {
             }
         }
         try parseEscapedRest(from: start)
+        if let observer { scratch.withUnsafeBytes { observer.key($0) } }
         let hash = scratch.withUnsafeBytes { buffer in
             buffer.allSatisfy { $0 < 0x80 } ? Self.hash(buffer.baseAddress!, buffer.count) : Self.nonASCIIKey
         }

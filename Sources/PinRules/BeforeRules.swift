@@ -4,11 +4,15 @@ import PinJSON
 extension MappingSession {
     /// Runs every rule's `before` hook in order. Returns the event to map, or nil when the
     /// outcome is final (dropped or error). Each rule's changes apply only if its hook completes.
-    func runBeforeRules(_ original: JSONValue, into outcome: inout Outcome) -> JSONValue? {
+    /// `prepared` is `original` with its encoding, for the first hook.
+    func runBeforeRules(_ original: JSONValue, prepared: PreparedJSON?, into outcome: inout Outcome) -> JSONValue? {
         var event = original
+        var prepared = prepared
         for rule in rules where rule.hasBefore {
             let values: [JSONValue]
-            switch callHook("before", of: rule, with: [.json(event)], original: original, into: &outcome) {
+            let argument: LuaArgument = prepared.map { .prepared($0) } ?? .json(event)
+            prepared = nil
+            switch callHook("before", of: rule, with: [argument], original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

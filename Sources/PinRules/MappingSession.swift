@@ -45,6 +45,7 @@ public final class MappingSession {
     let sandbox: LuaSandbox
     let prelude: LuaReference
     let rules: [LoadedRule]
+    let hasBeforeHooks: Bool
     let mapper: PinterestMapper
     let parser = JSONParser()
     /// Remarks made while loading the rules.
@@ -98,6 +99,7 @@ public final class MappingSession {
                 hasAfter: info["has_after"]?.boolValue ?? false))
         }
         rules = loaded
+        hasBeforeHooks = loaded.contains { $0.hasBefore }
         loadWarnings = warnings
     }
 
@@ -127,18 +129,26 @@ public final class MappingSession {
             content = UnsafeRawBufferPointer(rebasing: content.dropLast())
         }
         let event: JSONValue
+        var prepared: PreparedJSON? = nil
         if content.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             return invalid(raw: content, message: "empty line", line: lineNumber)
         }
         do {
-            event = try parser.parse(content)
+            if hasBeforeHooks {
+                // The first hook gets the event encoded while it was parsed.
+                let parsed = try PreparedJSON(parsing: content, with: parser)
+                event = parsed.value
+                prepared = parsed
+            } else {
+                event = try parser.parse(content)
+            }
         } catch {
             return invalid(raw: content, message: error.description, line: lineNumber)
         }
         guard case .object = event else {
             return invalid(raw: content, message: "expected a JSON object, found \(Self.typeName(event))", line: lineNumber)
         }
-        return map(event: event, line: lineNumber)
+        return map(event: event, prepared: prepared, line: lineNumber)
     }
 
     /// Maps one NDJSON line given as bytes.
@@ -148,6 +158,11 @@ public final class MappingSession {
 
     /// Maps one event. Never throws: every failure is an outcome.
     public func map(event original: JSONValue, line: Int? = nil) -> Outcome {
+        map(event: original, prepared: nil, line: line)
+    }
+
+    /// `prepared`, when given, is `original` parsed with its encoding for the bridge.
+    func map(event original: JSONValue, prepared: PreparedJSON?, line: Int?) -> Outcome {
         lastEventUsage = RuleUsage()
         var outcome = Outcome(line: line, messageId: original["messageId"], status: .sent)
         guard case .object = original else {
@@ -156,7 +171,7 @@ public final class MappingSession {
             outcome.raw = JSONWriter.string(original)
             return outcome
         }
-        guard let event = runBeforeRules(original, into: &outcome) else { return outcome }
+        guard let event = runBeforeRules(original, prepared: prepared, into: &outcome) else { return outcome }
         let calls: [PintrkCall]
         switch mapper.map(event) {
         case .calls(let mapped, let warnings):
