@@ -46,6 +46,7 @@ public final class LuaSandbox {
     private let state: OpaquePointer
     private let context: UnsafeMutablePointer<pinrules_ctx>
     private let encoder: TapeEncoder
+    private let recorder = TapeRecorder()
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -180,6 +181,12 @@ public final class LuaSandbox {
             }
         }
         return LuaCallResult(values: values, warnings: warnings, statistics: lastStatistics)
+    }
+
+    /// Parses a JSON text and records, on the way, the encoding a call needs: pass the result
+    /// as `LuaArgument.prepared` (to any sandbox) instead of `.json(value)` to skip encoding.
+    public func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
+        try recorder.prepare(bytes, with: parser)
     }
 
     /// Makes `os.time()` return `seconds` (and `os.date()` format it) until changed; nil

@@ -152,9 +152,9 @@ final class TapeEncoder {
     }
 }
 
-/// A JSON value parsed together with its encoding for the bridge: handing it to a call as
-/// `LuaArgument.prepared` skips walking the value again, which for a 1 KB event costs about as
-/// much as parsing it.
+/// A JSON value parsed together with its encoding for the bridge (`LuaSandbox.prepare`):
+/// handing it to a call as `LuaArgument.prepared` skips walking the value again, which for a
+/// 1 KB event costs about as much as parsing it.
 public struct PreparedJSON: Sendable {
     /// The parsed value.
     public let value: JSONValue
@@ -165,86 +165,117 @@ public struct PreparedJSON: Sendable {
     let containers: [JSONValue]
     /// How deeply its containers nest (1 for a flat object).
     let depth: Int
-
-    /// Parses `bytes` with `parser`, recording the tape on the way.
-    public init(parsing bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) {
-        let recorder = TapeRecorder(capacity: bytes.count + bytes.count / 4 + 64)
-        value = try parser.parse(bytes, observer: recorder)
-        tape = recorder.valid ? recorder.bytes : []
-        containers = recorder.valid ? recorder.containers : []
-        depth = recorder.maxDepth
-    }
 }
 
-/// Writes the tape of a document as the parser reports it (see `JSONParseObserver`).
-private final class TapeRecorder: JSONParseObserver {
-    var bytes: [UInt8] = []
-    var containers: [JSONValue] = []
-    var valid = true
-    var maxDepth = 0
+/// Writes the tape of a document as the parser reports it (see `JSONParseObserver`), into a
+/// buffer kept from one document to the next.
+final class TapeRecorder: JSONParseObserver {
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var count = 0
+    private var containers: [JSONValue] = []
+    private var valid = true
+    private var maxDepth = 0
     /// Open containers: where each header starts and its number.
     private var open: [(offset: Int, number: Int)] = []
 
-    init(capacity: Int) {
-        bytes.reserveCapacity(capacity)
-        containers.reserveCapacity(16)
-        open.reserveCapacity(8)
+    init() {
+        capacity = 4096
+        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        containers.reserveCapacity(32)
+        open.reserveCapacity(16)
+    }
+
+    deinit { storage.deallocate() }
+
+    func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
+        count = 0
+        containers.removeAll(keepingCapacity: true)
+        open.removeAll(keepingCapacity: true)
+        valid = true
+        maxDepth = 0
+        let value = try parser.parse(bytes, observer: self)
+        guard valid else { return PreparedJSON(value: value, tape: [], containers: [], depth: maxDepth) }
+        let tape = [UInt8](UnsafeRawBufferPointer(start: storage, count: count))
+        return PreparedJSON(value: value, tape: tape, containers: containers, depth: maxDepth)
     }
 
     @inline(__always)
-    private func appendU32(_ value: Int) {
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian) { bytes.append(contentsOf: $0) }
+    private func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+        grown.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
     }
 
     @inline(__always)
-    private func patchU32(_ value: Int, at offset: Int) {
-        withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian) { raw in
-            for index in 0..<4 { bytes[offset + index] = raw[index] }
+    private func put(tag: UInt8, bytes: UnsafeRawBufferPointer) {
+        reserve(5 + bytes.count)
+        var at = count
+        if tag != 0 {
+            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
+            at += 1
         }
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
+        if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
+        count = at + 4 + bytes.count
+    }
+
+    @inline(__always)
+    private func put(tag: UInt8, _ value: UInt64) {
+        reserve(9)
+        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
+        count += 9
+    }
+
+    @inline(__always)
+    private func put(tag: UInt8) {
+        reserve(1)
+        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+        count += 1
+    }
+
+    @inline(__always)
+    private func patch(_ value: Int, at offset: Int) {
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
     }
 
     func beginContainer(isObject: Bool) {
-        open.append((bytes.count, containers.count))
+        open.append((count, containers.count))
         maxDepth = max(maxDepth, open.count)
         containers.append(.null)
-        bytes.append(isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"))
-        bytes.append(contentsOf: repeatElement(0, count: 12))
+        reserve(13)
+        storage.storeBytes(of: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), toByteOffset: count, as: UInt8.self)
+        count += 13
     }
 
-    func key(_ text: UnsafeRawBufferPointer) {
-        appendU32(text.count)
-        bytes.append(contentsOf: text)
-    }
+    func key(_ text: UnsafeRawBufferPointer) { put(tag: 0, bytes: text) }
 
-    func string(_ text: UnsafeRawBufferPointer) {
-        bytes.append(UInt8(ascii: "s"))
-        appendU32(text.count)
-        bytes.append(contentsOf: text)
-    }
+    func string(_ text: UnsafeRawBufferPointer) { put(tag: UInt8(ascii: "s"), bytes: text) }
 
     func scalar(_ value: JSONValue) {
         switch value {
-        case .null: bytes.append(UInt8(ascii: "n"))
-        case .bool(let flag): bytes.append(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number):
-            bytes.append(UInt8(ascii: "i"))
-            withUnsafeBytes(of: UInt64(bitPattern: number).littleEndian) { bytes.append(contentsOf: $0) }
-        case .double(let number):
-            bytes.append(UInt8(ascii: "d"))
-            withUnsafeBytes(of: number.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-        case .string, .array, .object:
-            valid = false   // not a scalar: the parser reports these otherwise
+        case .null: put(tag: UInt8(ascii: "n"))
+        case .bool(let flag): put(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number): put(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
+        case .double(let number): put(tag: UInt8(ascii: "d"), number.bitPattern)
+        case .string, .array, .object: valid = false   // not a scalar: reported otherwise
         }
     }
 
-    func endContainer(_ value: JSONValue, count: Int) {
+    func endContainer(_ value: JSONValue, count members: Int) {
         guard let (offset, number) = open.popLast() else {
             valid = false
             return
         }
-        patchU32(count, at: offset + 1)
-        patchU32(bytes.count - (offset + 13), at: offset + 5)
-        patchU32(containers.count - number - 1, at: offset + 9)
+        patch(members, at: offset + 1)
+        patch(count - (offset + 13), at: offset + 5)
+        patch(containers.count - number - 1, at: offset + 9)
         containers[number] = value
     }
 

@@ -136,7 +136,7 @@ public final class MappingSession {
         do {
             if hasBeforeHooks {
                 // The first hook gets the event encoded while it was parsed.
-                let parsed = try PreparedJSON(parsing: content, with: parser)
+                let parsed = try sandbox.prepare(content, with: parser)
                 event = parsed.value
                 prepared = parsed
             } else {

@@ -102,6 +102,11 @@ measure("JSON parse + write", count: count) {
     }
 }
 
+let recordingSandbox = try LuaSandbox()
+measure("JSON parse, recording the bridge tape", count: count) {
+    for line in bytes { _ = line.withUnsafeBytes { try? recordingSandbox.prepare($0, with: parser) } }
+}
+
 // Benchmarks over pre-parsed events cycle through a small set that stays in cache, as an event
 // does in the pipeline (it was parsed just before). Walking all of them once each would mostly
 // measure cache misses on a gigabyte of parsed trees.
@@ -126,6 +131,25 @@ for guarded in [true, false] {
         insideC = 0
         forEachHotEvent(events.count) { event in
             if let result = try? sandbox.call(identity, arguments: [.json(copy event)]) { insideC += result.statistics.nanoseconds }
+        }
+    }
+    if only == nil || "bridge".contains(only ?? "") {
+        print(String(format: "    of which in C (build, run, read back): %.2f us/event", Double(insideC) / Double(max(1, events.count)) / 1000))
+    }
+}
+
+// The bridge as the pipeline uses it for the first hook: the tape was recorded while parsing.
+do {
+    let sandbox = try LuaSandbox()
+    let identity = try sandbox.load("return function(e) return e end", chunkName: "identity")
+    let prepared = bytes.prefix(256).compactMap { line in line.withUnsafeBytes { try? sandbox.prepare($0, with: parser) } }
+    var insideC: UInt64 = 0
+    measure("bridge, tape recorded while parsing (guarded)", count: events.count) {
+        insideC = 0
+        for index in 0..<events.count {
+            if let result = try? sandbox.call(identity, arguments: [.prepared(prepared[index % prepared.count])]) {
+                insideC += result.statistics.nanoseconds
+            }
         }
     }
     if only == nil || "bridge".contains(only ?? "") {
