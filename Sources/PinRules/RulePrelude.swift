@@ -9,7 +9,7 @@ enum RulePrelude {
 local freeze, globals = sandbox.freeze, sandbox.globals
 local drops = setmetatable({}, {__mode = "k"})
 local rules = {}
-local logs = array()
+local logs = nil   -- made on the first log line of a call: most calls log nothing
 local MAX_LOGS, MAX_LOG_LENGTH = 100, 2000
 
 -- drop(reason): what a hook returns to suppress the event (before) or the call (after).
@@ -20,6 +20,7 @@ function globals.drop(reason)
 end
 
 local function log(...)
+  if logs == nil then logs = array() end
   if #logs >= MAX_LOGS then return end
   local parts = {}
   for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
@@ -77,7 +78,7 @@ end
 -- replacement event table.
 function M.before(index, event)
   local rule = rules[index]
-  logs = array()
+  logs = nil
   local result = rule.before(event, rule.ctx)
   if result == nil then return "continue", event, logs end
   if drops[result] then return "drop", result.reason, logs end
@@ -90,7 +91,7 @@ end
 -- replacement call, or a list of calls (fan-out). Returns, per input call, what it became.
 function M.after(index, calls, event)
   local rule = rules[index]
-  logs = array()
+  logs = nil
   local results = array()
   for i = 1, #calls do
     local call = calls[i]
