@@ -1,6 +1,11 @@
 /// A JSON object: unique string keys in a stable order (the order they were inserted or parsed
 /// in). Equality ignores the order, as JSON does; serialisation keeps it.
 ///
+/// Keys are the same key only when their UTF-8 bytes are, as in `JSON.parse` and Lua, not when
+/// Swift's `String ==` says so (it equates canonically equivalent strings such as "\u{E9}" and
+/// "e\u{301}"): lookups, updates, removal, `ordered(like:)` and equality all compare bytes, so two
+/// objects whose keys differ only in Unicode normalization are different objects.
+///
 /// Lookups are linear, which beats hashing at the sizes events have (tens of keys); building
 /// from parsed text checks duplicate keys with a hash set once an object grows large, so a
 /// hostile object with many keys stays linear to parse.
@@ -21,9 +26,12 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
     /// Takes pairs already known to have unique keys.
     init(uniqueElements: [Element]) { elements = uniqueElements }
 
-    /// Takes members whose keys the caller guarantees are unique, in the order given: for
-    /// decoders that already know, as with `appendUnique`.
-    public init(uniqueMembers: [Element]) { elements = uniqueMembers }
+    /// Takes members whose keys the caller guarantees are unique, in the order given (checked
+    /// in debug builds only): for decoders that already know, as `appendUnique` does.
+    public init(uniqueMembers: [Element]) {
+        assert(Set(uniqueMembers.map { JSONKey($0.key) }).count == uniqueMembers.count, "duplicate keys")
+        elements = uniqueMembers
+    }
 
     public var startIndex: Int { elements.startIndex }
     public var endIndex: Int { elements.endIndex }
@@ -33,11 +41,11 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
 
     public subscript(key: String) -> JSONValue? {
         get {
-            for element in elements where element.key == key { return element.value }
+            for element in elements where sameKey(element.key, key) { return element.value }
             return nil
         }
         set {
-            if let index = elements.firstIndex(where: { $0.key == key }) {
+            if let index = elements.firstIndex(where: { sameKey($0.key, key) }) {
                 if let newValue {
                     elements[index].value = newValue
                 } else {
@@ -56,7 +64,7 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
 
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
-        guard let index = elements.firstIndex(where: { $0.key == key }) else { return nil }
+        guard let index = elements.firstIndex(where: { sameKey($0.key, key) }) else { return nil }
         return elements.remove(at: index).value
     }
 
@@ -69,7 +77,7 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
         result.reserveCapacity(elements.count)
         var taken = [Bool](repeating: false, count: elements.count)
         for (key, referenceValue) in reference.elements {
-            if let index = elements.firstIndex(where: { $0.key == key }) {
+            if let index = elements.firstIndex(where: { sameKey($0.key, key) }) {
                 result.append((key, elements[index].value.ordered(like: referenceValue)))
                 taken[index] = true
             }
@@ -87,12 +95,14 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
         return JSONObject(uniqueElements: sorted.map { ($0.key, $0.value.sortedByKey()) })
     }
 
+    /// Same keys (by their bytes, as lookups match them) with equal values, in any order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
         if lhs.count > 16 {
-            var index: [String: JSONValue] = [:]
-            for (key, value) in rhs.elements { index[key] = value }
-            return lhs.elements.allSatisfy { index[$0.key] == $0.value }
+            var index: [JSONKey: JSONValue] = [:]
+            index.reserveCapacity(rhs.count)
+            for (key, value) in rhs.elements { index[JSONKey(key)] = value }
+            return lhs.elements.allSatisfy { index[JSONKey($0.key)] == $0.value }
         }
         return lhs.elements.allSatisfy { rhs[$0.key] == $0.value }
     }

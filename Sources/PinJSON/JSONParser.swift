@@ -18,7 +18,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// - Integers without fraction or exponent that fit in 64 bits become `.integer`; other numbers
 ///   `.double` (an integer too large for 64 bits becomes the nearest double, as in JavaScript).
 /// - Strings must be valid UTF-8; a `\u` escape of a lone surrogate becomes U+FFFD.
-/// - Duplicate keys: the last one wins, in the position of the first (as `JSON.parse`).
+/// - Duplicate keys: the last one wins, in the position of the first (as `JSON.parse`). Keys
+///   are duplicates only when their UTF-8 bytes are the same after unescaping, so canonically
+///   equivalent spellings ("\u{E9}" and "e\u{301}") are two members.
 /// - A leading UTF-8 byte order mark and surrounding white space are ignored.
 /// - Nesting deeper than `maxDepth` is an error, so hostile input cannot exhaust the stack.
 public struct JSONParser: Sendable {
@@ -167,7 +169,7 @@ private struct Reader {
         }
         var elements: [JSONObject.Element] = []
         elements.reserveCapacity(8)
-        var index: [String: Int]? = nil
+        var index: [JSONKey: Int]? = nil
         let hashBase = keyHashes.count
         while true {
             guard position < bytes.count else { throw fail("unexpected end of input") }
@@ -202,34 +204,22 @@ private struct Reader {
         }
     }
 
-    /// Duplicate keys replace in place. Small objects look back linearly through their keys'
-    /// hashes (comparing strings only when hashes match); large ones keep an index, so a
-    /// hostile object with many keys stays linear to parse.
+    /// Duplicate keys (the same UTF-8 bytes: see `sameKey`) replace in place. Small objects look
+    /// back linearly through their keys' hashes (comparing bytes only when hashes match); large
+    /// ones keep an index, so a hostile object with many keys stays linear to parse.
     @inline(__always)
     mutating func insert(
         _ key: String, _ hash: UInt64, _ value: JSONValue, into elements: inout [JSONObject.Element],
-        index: inout [String: Int]?, hashBase: Int
+        index: inout [JSONKey: Int]?, hashBase: Int
     ) {
-        if index == nil && elements.count >= 32 {
-            var built: [String: Int] = [:]
-            built.reserveCapacity(elements.count * 2)
-            for (offset, element) in elements.enumerated() { built[element.key] = offset }
-            index = built
-        }
-        if index != nil {
-            if let existing = index?[key] {
-                observer?.duplicateKey()
-                elements[existing].value = value
-            } else {
-                index?[key] = elements.count
-                elements.append((key, value))
-            }
+        if index != nil || elements.count >= 32 {
+            if Self.insertIndexed(key, value, into: &elements, index: &index) { observer?.duplicateKey() }
             return
         }
         var slot = hashBase
         let end = keyHashes.count
         while slot < end {
-            if Self.mayBeEqual(keyHashes[slot], hash) && elements[slot - hashBase].key == key {
+            if keyHashes[slot] == hash && sameBytes(elements[slot - hashBase].key, key) {
                 observer?.duplicateKey()
                 elements[slot - hashBase].value = value
                 return
@@ -238,6 +228,29 @@ private struct Reader {
         }
         keyHashes.append(hash)
         elements.append((key, value))
+    }
+
+    /// The large-object path of `insert`, kept out of line (as `sameBytes` is) so the common
+    /// small-object path stays small enough for the optimiser to inline into `parseObject`.
+    /// Returns whether the key was a duplicate (its value replaced the earlier one).
+    @inline(never)
+    static func insertIndexed(
+        _ key: String, _ value: consuming JSONValue, into elements: inout [JSONObject.Element],
+        index: inout [JSONKey: Int]?
+    ) -> Bool {
+        if index == nil {
+            var built: [JSONKey: Int] = [:]
+            built.reserveCapacity(elements.count * 2)
+            for (offset, element) in elements.enumerated() { built[JSONKey(element.key)] = offset }
+            index = built
+        }
+        if let existing = index?[JSONKey(key)] {
+            elements[existing].value = value
+            return true
+        }
+        index?[JSONKey(key)] = elements.count
+        elements.append((key, value))
+        return false
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -455,11 +468,11 @@ private struct Reader {
         return String(decoding: scratch, as: UTF8.self)
     }
 
-    /// A key and the hash of its UTF-8 bytes (after unescaping).
+    /// A key and the hash of its UTF-8 bytes (after unescaping). Keys are equal exactly when
+    /// their bytes are, so keys with different hashes are different keys, ASCII or not.
     mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
         position += 1  // opening quote
         let start = position
-        var ascii = true
         while true {
             skipPlainWords()
             guard position < bytes.count else { throw fail("unterminated string") }
@@ -467,36 +480,18 @@ private struct Reader {
             if byte == UInt8(ascii: "\"") {
                 let text = makeString(start, position)
                 if let observer { observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
-                let hash = ascii ? Self.hash(bytes.baseAddress! + start, position - start) : Self.nonASCIIKey
+                let hash = Self.hash(bytes.baseAddress! + start, position - start)
                 position += 1
                 return (text, hash)
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("unescaped control character in a string") }
-            if byte >= 0x80 {
-                ascii = false
-                try skipUTF8Sequence()
-            } else {
-                position += 1
-            }
+            if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
         if let observer { scratch.withUnsafeBytes { observer.key($0) } }
-        let hash = scratch.withUnsafeBytes { buffer in
-            buffer.allSatisfy { $0 < 0x80 } ? Self.hash(buffer.baseAddress!, buffer.count) : Self.nonASCIIKey
-        }
+        let hash = scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
         return (String(decoding: scratch, as: UTF8.self), hash)
-    }
-
-    /// The hash bit that marks a key with non-ASCII characters. Swift compares strings by
-    /// canonical equivalence (`"\u{212A}" == "K"`, `"e\u{301}" == "é"`), so equal keys can
-    /// have different bytes; such keys are compared as strings with every other key, as
-    /// before, and only ASCII keys (equal exactly when their bytes are) skip on a hash mismatch.
-    static var nonASCIIKey: UInt64 { 1 << 63 }
-
-    @inline(__always)
-    static func mayBeEqual(_ lhs: UInt64, _ rhs: UInt64) -> Bool {
-        lhs == rhs || (lhs | rhs) & nonASCIIKey != 0
     }
 
     /// Length, first and last 8 bytes: cheap, and keys of one object seldom share all three.
@@ -514,7 +509,7 @@ private struct Reader {
             }
             hash = (hash ^ word) &* multiplier
         }
-        return (hash ^ (hash >> 29)) & ~nonASCIIKey
+        return hash ^ (hash >> 29)
     }
 
     /// The rest of a string from its first backslash (at `position`), unescaped into `scratch`.

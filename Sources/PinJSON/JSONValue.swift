@@ -14,6 +14,22 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue {
+    /// Strings (and keys) are equal when their UTF-8 bytes are, as in JSON and JavaScript, not
+    /// by Unicode canonical equivalence as Swift's `String ==`: a rule that changes "é" from
+    /// precomposed to decomposed changed the value.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.double(let a), .double(let b)): return a == b
+        case (.string(let a), .string(let b)): return sameKey(a, b)
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)): return a == b
+        default: return false
+        }
+    }
+
     public var isNull: Bool {
         if case .null = self { return true }
         return false

@@ -8,7 +8,7 @@ public struct PinterestMapper: Sendable {
     /// Trimmed `from` → distinct `to` values in row order, built once. Keyed by UTF-8 bytes:
     /// JavaScript compares code units, while Swift's `==` would also match canonically
     /// equivalent spellings (`é` composed or not).
-    let userMapping: [UTF8Key: [String]]
+    let userMapping: [JSONKey: [String]]
     /// `config.customProperties`, split into segments once.
     let customPropertyPaths: [CustomPropertyPath]
     /// Whether any custom property key is integer-like, so that adding it can change the key order.
@@ -25,12 +25,12 @@ public struct PinterestMapper: Sendable {
     /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
-        var mapping: [UTF8Key: [String]] = [:]
+        var mapping: [JSONKey: [String]] = [:]
         for row in config.eventsMapping {
             // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
             // "" and can never match a non-empty event name, so skipping it too is equivalent.
             guard !row.from.isEmpty else { continue }
-            let key = UTF8Key(row.from.trimmingJavaScriptWhitespace())
+            let key = JSONKey(row.from.trimmingJavaScriptWhitespace())
             var names = mapping[key] ?? []
             if !names.contains(row.to) { names.append(row.to) }
             mapping[key] = names
@@ -136,7 +136,7 @@ public struct PinterestMapper: Sendable {
     }
 
     func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
-        if !userMapping.isEmpty, let mapped = userMapping[UTF8Key(eventName)], !mapped.isEmpty {
+        if !userMapping.isEmpty, let mapped = userMapping[JSONKey(eventName)], !mapped.isEmpty {
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
@@ -506,22 +506,5 @@ public struct PinterestMapper: Sendable {
         var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
         applyEventId(to: &data, message: message, warnings: &warnings)
         return .calls([.set(data)], warnings: warnings)
-    }
-}
-
-/// A string that hashes and compares by its UTF-8 bytes, as JavaScript compares strings, so a
-/// dictionary can be searched with it without first copying the bytes into an array.
-struct UTF8Key: Hashable, Sendable {
-    let string: String
-
-    init(_ string: String) { self.string = string }
-
-    static func == (lhs: UTF8Key, rhs: UTF8Key) -> Bool {
-        lhs.string.utf8.elementsEqual(rhs.string.utf8)
-    }
-
-    func hash(into hasher: inout Hasher) {
-        var string = self.string
-        string.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

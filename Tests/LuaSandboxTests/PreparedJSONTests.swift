@@ -49,6 +49,14 @@ final class PreparedJSONTests: XCTestCase {
         XCTAssertEqual(try sandbox.call(identity, arguments: [.prepared(document)]).values, [["a": 3, "b": ["c": 2]]])
     }
 
+    func testDuplicateKeysInLargeObjectsFallBackToo() throws {
+        let members = (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let document = try prepared("{\(members),\"k3\":\"again\"}")
+        XCTAssertTrue(document.tape.isEmpty)
+        XCTAssertEqual(document.value["k3"], "again")
+        XCTAssertEqual(try encoded(.prepared(document)).bytes, try encoded(.json(document.value)).bytes)
+    }
+
     func testNestingBeyondTheSandboxLimitIsRefusedAlike() throws {
         let text = String(repeating: "[", count: 12) + String(repeating: "]", count: 12)
         let document = try prepared(text)

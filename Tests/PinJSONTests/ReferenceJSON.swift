@@ -100,7 +100,7 @@ private struct ReferenceReader {
         try enter()
         position += 1
         var elements: [JSONObject.Element] = []
-        var seen: [String: Int]? = nil
+        var seen: [[UInt8]: Int]? = nil
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -130,7 +130,7 @@ private struct ReferenceReader {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
-                return .object(JSONObject(elements.map { ($0.key, $0.value) }))
+                return .object(JSONObject(uniqueMembers: elements))
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
             }
@@ -138,22 +138,25 @@ private struct ReferenceReader {
     }
 
     /// Duplicate keys replace in place. Small objects look back linearly; large ones keep an index.
-    func insert(_ key: String, _ value: JSONValue, into elements: inout [JSONObject.Element], index: inout [String: Int]?) {
+    /// Keys are the same key only when their UTF-8 bytes are (changed deliberately from `String`
+    /// equality, which equates canonically equivalent keys such as "\u{E9}" and "e\u{301}").
+    func insert(_ key: String, _ value: JSONValue, into elements: inout [JSONObject.Element], index: inout [[UInt8]: Int]?) {
+        let keyBytes = Array(key.utf8)
         if index == nil && elements.count >= 16 {
-            var built: [String: Int] = [:]
-            for (offset, element) in elements.enumerated() { built[element.key] = offset }
+            var built: [[UInt8]: Int] = [:]
+            for (offset, element) in elements.enumerated() { built[Array(element.key.utf8)] = offset }
             index = built
         }
         if index != nil {
-            if let existing = index?[key] {
+            if let existing = index?[keyBytes] {
                 elements[existing].value = value
             } else {
-                index?[key] = elements.count
+                index?[keyBytes] = elements.count
                 elements.append((key, value))
             }
             return
         }
-        if let existing = elements.firstIndex(where: { $0.key == key }) {
+        if let existing = elements.firstIndex(where: { Array($0.key.utf8) == keyBytes }) {
             elements[existing].value = value
         } else {
             elements.append((key, value))

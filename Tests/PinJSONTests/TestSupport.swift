@@ -58,7 +58,10 @@ func identical(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
     case (.array(let a), .array(let b)):
         return a.count == b.count && zip(a, b).allSatisfy { identical($0, $1) }
     case (.object(let a), .object(let b)):
-        return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && identical($0.value, $1.value) }
+        return a.count == b.count && zip(a, b).allSatisfy {
+            // Keys by their bytes: `String ==` would equate canonically equivalent keys.
+            $0.key.utf8.elementsEqual($1.key.utf8) && identical($0.value, $1.value)
+        }
     default: return false
     }
 }
