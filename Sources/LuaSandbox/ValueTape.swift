@@ -10,7 +10,7 @@ final class TapeEncoder {
     let maxDepth: Int
     /// The arrays and objects of the last encoding, in tape order: results that come back
     /// unchanged (or reordered) refer to them by number.
-    private(set) var containers: [JSONValue] = []
+    private(set) var containers = ArgumentContainers()
 
     init(maxDepth: Int) {
         self.maxDepth = maxDepth
@@ -25,7 +25,7 @@ final class TapeEncoder {
 
     func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
         count = 0
-        containers.removeAll(keepingCapacity: true)
+        containers.removeAll()
         appendU32(UInt32(arguments.count))
         for argument in arguments {
             switch argument {
@@ -41,7 +41,7 @@ final class TapeEncoder {
                     if let base = tape.baseAddress { (storage + count).copyMemory(from: base, byteCount: tape.count) }
                     count += tape.count
                 }
-                containers.append(contentsOf: prepared.containers)
+                containers.append(list: prepared.containers)
             case .reference(let reference):
                 appendByte(UInt8(ascii: "r"))
                 appendU32(UInt32(bitPattern: reference.id))
@@ -282,6 +282,51 @@ final class TapeRecorder: JSONParseObserver {
     func duplicateKey() { valid = false }
 }
 
+/// The containers of an argument tape by number: the encoder's own, and whole lists taken from
+/// prepared arguments without copying (and retaining) their elements one by one.
+struct ArgumentContainers {
+    private var segments: [[JSONValue]] = [[]]
+    private var firsts: [Int] = [0]
+    private(set) var count = 0
+
+    init() {
+        segments[0].reserveCapacity(32)
+    }
+
+    mutating func removeAll() {
+        if segments.count > 1 {
+            segments.removeLast(segments.count - 1)
+            firsts.removeLast(firsts.count - 1)
+        }
+        segments[0].removeAll(keepingCapacity: true)
+        count = 0
+    }
+
+    mutating func append(_ value: JSONValue) {
+        segments[segments.count - 1].append(value)
+        count += 1
+    }
+
+    /// All of them in order (for tests).
+    var all: [JSONValue] { segments.flatMap { $0 } }
+
+    mutating func append(list: [JSONValue]) {
+        segments.append(list)
+        firsts.append(count)
+        count += list.count
+        // Own containers after it go to a segment of their own.
+        segments.append([])
+        firsts.append(count)
+    }
+
+    subscript(number: Int) -> JSONValue? {
+        guard number >= 0, number < count else { return nil }
+        var segment = segments.count - 1
+        while firsts[segment] > number { segment -= 1 }
+        return segments[segment][number - firsts[segment]]
+    }
+}
+
 /// Reads the result tape. The C side wrote it, so a malformed tape is a bug: it ends decoding
 /// with a host error rather than trapping.
 struct TapeDecoder {
@@ -289,17 +334,17 @@ struct TapeDecoder {
     private let end: Int
     private var position = 0
     /// The argument containers, for results that refer to them.
-    private let containers: [JSONValue]
+    private let containers: ArgumentContainers
 
-    init(_ base: UnsafePointer<UInt8>, count: Int, containers: [JSONValue] = []) {
+    init(_ base: UnsafePointer<UInt8>, count: Int, containers: ArgumentContainers = ArgumentContainers()) {
         self.base = base
         self.end = count
         self.containers = containers
     }
 
     private mutating func container(_ number: Int) throws(SandboxError) -> JSONValue {
-        guard number < containers.count else { throw .host(message: "result refers to an unknown argument") }
-        return containers[number]
+        guard let container = containers[number] else { throw .host(message: "result refers to an unknown argument") }
+        return container
     }
 
     mutating func decodeAll(count: Int) throws(SandboxError) -> [JSONValue] {
@@ -342,20 +387,27 @@ struct TapeDecoder {
     }
 
     /// An argument object that changed: its members keep the order they came in with (most
-    /// arrive as indexes into the original); new keys follow, sorted.
+    /// arrive as indexes into the original); new keys follow, sorted. Members are copied out
+    /// of the original once each, at the end.
     private mutating func decodeChangedObject(origin: JSONObject) throws(SandboxError) -> JSONObject {
         let count = try readU32()
-        var kept = [JSONValue?](repeating: nil, count: origin.count)
+        // Per original member: 0 gone, 1 kept as it was, 2 kept with a new value.
+        var state = [UInt8](repeating: 0, count: origin.count)
+        var changed: [(index: Int, value: JSONValue)] = []
         var added: [(key: String, value: JSONValue)] = []
         for _ in 0..<count {
-            switch peekU32() {
-            case UInt32.max, UInt32.max - 1:
-                let changed = peekU32() == UInt32.max - 1
+            let marker = peekU32()
+            if marker == UInt32.max || marker == UInt32.max - 1 {
                 position += 4
                 let index = try readU32()
-                guard index < origin.count, kept[index] == nil else { throw .host(message: "result refers to an unknown member") }
-                kept[index] = changed ? try decode() : origin[index].value
-            default:
+                guard index < origin.count, state[index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                if marker == UInt32.max {
+                    state[index] = 1
+                } else {
+                    state[index] = 2
+                    changed.append((index, try decode()))
+                }
+            } else {
                 // The C side matched keys byte for byte: a key sent by name is a new one.
                 let key = try readString()
                 added.append((key, try decode()))
@@ -363,10 +415,21 @@ struct TapeDecoder {
         }
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(count)
-        for index in kept.indices {
-            if let value = kept[index] { members.append((origin[index].key, value)) }
+        // Lua's traversal order is not the original's: put the changed ones in its order.
+        if changed.count > 1 { changed.sort { $0.index < $1.index } }
+        var next = 0
+        origin.elements.withUnsafeBufferPointer { original in
+            for index in original.indices {
+                switch state[index] {
+                case 1: members.append(original[index])
+                case 2:
+                    members.append((original[index].key, changed[next].value))
+                    next += 1
+                default: break
+                }
+            }
         }
-        added.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        if added.count > 1 { added.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } }
         members.append(contentsOf: added)
         return JSONObject(uniqueMembers: members)
     }

@@ -13,7 +13,7 @@ final class PreparedJSONTests: XCTestCase {
     func encoded(_ argument: LuaArgument, maxDepth: Int = 256) throws -> (bytes: [UInt8], containers: [JSONValue]) {
         let encoder = TapeEncoder(maxDepth: maxDepth)
         try encoder.encode([argument])
-        return (Array(encoder.bytes), encoder.containers)
+        return (Array(encoder.bytes), encoder.containers.all)
     }
 
     func testRecordedTapeEqualsTheEncodersForRandomDocuments() throws {
