@@ -796,19 +796,107 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
     return node->unchanged;
 }
 
+// An object with the object marker, read in one pass: members of the argument object it came
+// from (if any) go by index, and when every one of them comes back unchanged (and nothing was
+// added or removed) the whole object becomes '=' instead, by rewinding what was written.
+static void write_marked_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
+    lua_State *L = w->L;
+    pinrules_ctx *ctx = w->ctx;
+    struct pinrules_origins *origins = ctx->origins;
+    size_t start = ctx->out_len;
+    if (origin) {
+        put_byte(w, 'O');
+        put_u32(w, origin_number);
+    } else {
+        put_byte(w, 'o');
+    }
+    size_t count_at = ctx->out_len;
+    put_u32(w, 0);
+    origin_member *members = origin ? origins->members + origin->first_member : NULL;
+    member_index keys = {NULL, 0};
+    if (origin && origin->member_count > 64) {
+        // Linear search per key would make large objects quadratic: index them by key.
+        keys = index_members(L, members, origin->member_count);   // a userdata, on the stack
+    }
+    w->ancestors[w->depth] = self;
+    uint32_t count = 0, kept = 0;
+    lua_pushnil(L);
+    while (lua_next(L, index)) {
+        if (lua_type(L, -2) != LUA_TSTRING) fail(w, "an object has a non-string key");
+        if (count == UINT32_MAX) fail(w, "a table is too large");
+        count++;
+        size_t n;
+        const char *key = lua_tolstring(L, -2, &n);
+        int value = lua_gettop(L);
+        const origin_member *found = NULL;
+        if (keys.slots) found = find_indexed_member(&keys, members, key, n);
+        else if (origin) found = find_member(members, origin->member_count, key, n);
+        w->path[w->depth].key = key;
+        w->path[w->depth].key_length = n;
+        if (found) {
+            uint32_t member = (uint32_t)(found - members);
+            uint8_t tag = found->value[0];
+            int container = tag == 'a' || tag == 'o';
+            if (!container && value_unchanged(L, origins, value, found, 0)) {
+                put_u32(w, UINT32_MAX);
+                put_u32(w, member);
+                kept++;
+                lua_pop(L, 1);
+                continue;
+            }
+            size_t member_start = ctx->out_len;
+            put_u32(w, UINT32_MAX - 1);
+            put_u32(w, member);
+            w->depth++;
+            write_value(w, value);
+            w->depth--;
+            // Came back as '=' of the very container made for this member: unchanged.
+            if (container && ctx->out_len == member_start + 13 && ctx->out[member_start + 8] == '=') {
+                uint32_t number;
+                memcpy(&number, ctx->out + member_start + 9, 4);
+                if (number < origins->doc->node_count && origins->doc->nodes[number].at == found->value) {
+                    ctx->out_len = member_start;
+                    put_u32(w, UINT32_MAX);
+                    put_u32(w, member);
+                    kept++;
+                }
+            }
+        } else {
+            w->depth++;
+            put_string(w, key, n, 0);
+            write_value(w, value);
+            w->depth--;
+        }
+        lua_pop(L, 1);
+    }
+    if (keys.slots) lua_pop(L, 1);
+    if (origin && kept == count && count == origin->member_count) {
+        ctx->out_len = start;
+        put_byte(w, '=');
+        put_u32(w, origin_number);
+        return;
+    }
+    memcpy(ctx->out + count_at, &count, 4);
+}
+
 static void write_table(tape_writer *w, int index) {
     lua_State *L = w->L;
     const void *self = lua_topointer(L, index);
     struct pinrules_origins *origins = w->ctx->origins;
     uint32_t origin_number = 0;
     doc_node *origin = origin_of(L, origins, index, &origin_number);
-    if (origin && table_unchanged(L, origins, origin_number, index, 0)) {
+    // Filled objects are compared while they are written (write_marked_object); the rest first.
+    int filled_object = origin && origin->state == NODE_FILLED && origin->at[0] == 'o';
+    if (origin && !filled_object && table_unchanged(L, origins, origin_number, index, 0)) {
         put_byte(w, '=');
         put_u32(w, origin_number);
         return;
     }
     // Unfilled but not this call's (a rule kept it from an earlier call): fill it to read it.
-    if (pinrules_fill_if_lazy(L, index)) origin = NULL;
+    if (pinrules_fill_if_lazy(L, index)) {
+        origin = NULL;
+        filled_object = 0;
+    }
     for (int i = 0; i < w->depth; i++) {
         if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
     }
@@ -829,6 +917,10 @@ static void write_table(tape_writer *w, int index) {
             lua_pop(L, 1);
         }
         lua_pop(L, 1);
+    }
+    if (marker == 2) {
+        write_marked_object(w, index, self, filled_object ? origin : NULL, origin_number);
+        return;
     }
     // First pass: what kinds of keys are there?
     lua_Integer count = 0, max_index = 0;

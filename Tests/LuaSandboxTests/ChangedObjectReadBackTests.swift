@@ -36,4 +36,27 @@ final class ChangedObjectReadBackTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(changed), JSONWriter.string(.object(expected)))
         XCTAssertEqual(JSONWriter.string(try call("", with: argument)), JSONWriter.string(argument))
     }
+
+    func testFilledObjectsReadBackInOnePassGiveTheFullResult() throws {
+        let text = #"{"b":1,"a":{"y":[1,{"q":2,"p":[]}],"x":{}},"c":{"k":"v","j":null},"d":1.0}"#
+        let argument = try JSONParser().parse(text)
+        let walk = "local function walk(t) for _, v in pairs(t) do if type(v) == 'table' then walk(v) end end end walk(o)"
+        // Everything filled, nothing changed: byte-identical, key order kept.
+        XCTAssertEqual(JSONWriter.string(try call(walk, with: argument)), text)
+        // One deep change: only that member differs.
+        XCTAssertEqual(JSONWriter.string(try call(walk + "; o.a.y[2].q = 3", with: argument)),
+                       #"{"b":1,"a":{"y":[1,{"q":3,"p":[]}],"x":{}},"c":{"k":"v","j":null},"d":1.0}"#)
+        // A member replaced by an equal copy (a table the rule built: its keys come back sorted),
+        // a member removed and put back, an unmarked object.
+        XCTAssertEqual(JSONWriter.string(try call("o.c = object({k = 'v', j = null})", with: argument)),
+                       #"{"b":1,"a":{"y":[1,{"q":2,"p":[]}],"x":{}},"c":{"j":null,"k":"v"},"d":1.0}"#)
+        XCTAssertEqual(JSONWriter.string(try call("local c = o.c; o.c = nil; o.c = c", with: argument)), text)
+        XCTAssertEqual(JSONWriter.string(try call("setmetatable(o.c, nil)", with: argument)), text)
+        // Same keys, one value's type changed (1 to 1.0) is a change.
+        XCTAssertEqual(JSONWriter.string(try call(walk + "; o.b = 1.0", with: argument)),
+                       #"{"b":1.0,"a":{"y":[1,{"q":2,"p":[]}],"x":{}},"c":{"k":"v","j":null},"d":1.0}"#)
+        // A member moved to another key is read back where it now is.
+        XCTAssertEqual(JSONWriter.string(try call("o.e = o.a; o.a = nil", with: argument)),
+                       #"{"b":1,"c":{"k":"v","j":null},"d":1.0,"e":{"y":[1,{"q":2,"p":[]}],"x":{}}}"#)
+    }
 }
