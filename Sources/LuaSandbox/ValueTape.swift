@@ -168,118 +168,131 @@ public struct PreparedJSON: Sendable {
 }
 
 /// Writes the tape of a document as the parser reports it (see `JSONParseObserver`), into a
-/// buffer kept from one document to the next.
+/// buffer kept from one document to the next. Its state lives behind a pointer: as stored
+/// properties of a class, every access paid a dynamic exclusivity check, which cost more than
+/// the writing itself.
 final class TapeRecorder: JSONParseObserver {
-    private var storage: UnsafeMutableRawPointer
-    private var capacity: Int
-    private var count = 0
-    private var containers: [JSONValue] = []
-    private var valid = true
-    private var maxDepth = 0
-    /// Open containers: where each header starts and its number.
-    private var open: [(offset: Int, number: Int)] = []
+    private struct State {
+        var storage: UnsafeMutableRawPointer
+        var capacity: Int
+        var count = 0
+        var containers: [JSONValue] = []
+        var valid = true
+        var maxDepth = 0
+        /// Open containers: where each header starts and its number.
+        var open: [(offset: Int, number: Int)] = []
+
+        @inline(__always)
+        mutating func reserve(_ extra: Int) {
+            guard count + extra > capacity else { return }
+            var newCapacity = capacity * 2
+            while newCapacity < count + extra { newCapacity *= 2 }
+            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
+            grown.copyMemory(from: storage, byteCount: count)
+            storage.deallocate()
+            storage = grown
+            capacity = newCapacity
+        }
+
+        @inline(__always)
+        mutating func put(tag: UInt8, bytes: UnsafeRawBufferPointer) {
+            reserve(5 + bytes.count)
+            var at = count
+            if tag != 0 {
+                storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
+                at += 1
+            }
+            storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
+            if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
+            count = at + 4 + bytes.count
+        }
+
+        @inline(__always)
+        mutating func put(tag: UInt8, _ value: UInt64) {
+            reserve(9)
+            storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+            storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
+            count += 9
+        }
+
+        @inline(__always)
+        mutating func put(tag: UInt8) {
+            reserve(1)
+            storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+
+        @inline(__always)
+        func patch(_ value: Int, at offset: Int) {
+            storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+        }
+    }
+
+    private let state: UnsafeMutablePointer<State>
 
     init() {
-        capacity = 4096
-        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
-        containers.reserveCapacity(32)
-        open.reserveCapacity(16)
+        state = .allocate(capacity: 1)
+        state.initialize(to: State(storage: .allocate(byteCount: 4096, alignment: 8), capacity: 4096))
+        state.pointee.containers.reserveCapacity(32)
+        state.pointee.open.reserveCapacity(16)
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        state.pointee.storage.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
 
     func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
-        count = 0
-        containers.removeAll(keepingCapacity: true)
-        open.removeAll(keepingCapacity: true)
-        valid = true
-        maxDepth = 0
+        state.pointee.count = 0
+        state.pointee.containers.removeAll(keepingCapacity: true)
+        state.pointee.open.removeAll(keepingCapacity: true)
+        state.pointee.valid = true
+        state.pointee.maxDepth = 0
         let value = try parser.parse(bytes, observer: self)
-        guard valid else { return PreparedJSON(value: value, tape: [], containers: [], depth: maxDepth) }
-        let tape = [UInt8](UnsafeRawBufferPointer(start: storage, count: count))
-        return PreparedJSON(value: value, tape: tape, containers: containers, depth: maxDepth)
-    }
-
-    @inline(__always)
-    private func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
-        var newCapacity = capacity * 2
-        while newCapacity < count + extra { newCapacity *= 2 }
-        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-        grown.copyMemory(from: storage, byteCount: count)
-        storage.deallocate()
-        storage = grown
-        capacity = newCapacity
-    }
-
-    @inline(__always)
-    private func put(tag: UInt8, bytes: UnsafeRawBufferPointer) {
-        reserve(5 + bytes.count)
-        var at = count
-        if tag != 0 {
-            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at += 1
-        }
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
-        if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
-        count = at + 4 + bytes.count
-    }
-
-    @inline(__always)
-    private func put(tag: UInt8, _ value: UInt64) {
-        reserve(9)
-        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
-        count += 9
-    }
-
-    @inline(__always)
-    private func put(tag: UInt8) {
-        reserve(1)
-        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        count += 1
-    }
-
-    @inline(__always)
-    private func patch(_ value: Int, at offset: Int) {
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+        let recorded = state.pointee
+        guard recorded.valid else { return PreparedJSON(value: value, tape: [], containers: [], depth: recorded.maxDepth) }
+        let tape = [UInt8](UnsafeRawBufferPointer(start: recorded.storage, count: recorded.count))
+        return PreparedJSON(value: value, tape: tape, containers: recorded.containers, depth: recorded.maxDepth)
     }
 
     func beginContainer(isObject: Bool) {
-        open.append((count, containers.count))
-        maxDepth = max(maxDepth, open.count)
-        containers.append(.null)
-        reserve(13)
-        storage.storeBytes(of: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), toByteOffset: count, as: UInt8.self)
-        count += 13
+        let s = state
+        s.pointee.open.append((s.pointee.count, s.pointee.containers.count))
+        s.pointee.maxDepth = max(s.pointee.maxDepth, s.pointee.open.count)
+        s.pointee.containers.append(.null)
+        s.pointee.reserve(13)
+        s.pointee.storage.storeBytes(of: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), toByteOffset: s.pointee.count, as: UInt8.self)
+        s.pointee.count += 13
     }
 
-    func key(_ text: UnsafeRawBufferPointer) { put(tag: 0, bytes: text) }
+    func key(_ text: UnsafeRawBufferPointer) { state.pointee.put(tag: 0, bytes: text) }
 
-    func string(_ text: UnsafeRawBufferPointer) { put(tag: UInt8(ascii: "s"), bytes: text) }
+    func string(_ text: UnsafeRawBufferPointer) { state.pointee.put(tag: UInt8(ascii: "s"), bytes: text) }
 
     func scalar(_ value: JSONValue) {
         switch value {
-        case .null: put(tag: UInt8(ascii: "n"))
-        case .bool(let flag): put(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number): put(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
-        case .double(let number): put(tag: UInt8(ascii: "d"), number.bitPattern)
-        case .string, .array, .object: valid = false   // not a scalar: reported otherwise
+        case .null: state.pointee.put(tag: UInt8(ascii: "n"))
+        case .bool(let flag): state.pointee.put(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number): state.pointee.put(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
+        case .double(let number): state.pointee.put(tag: UInt8(ascii: "d"), number.bitPattern)
+        case .string, .array, .object: state.pointee.valid = false   // not a scalar: reported otherwise
         }
     }
 
     func endContainer(_ value: JSONValue, count members: Int) {
-        guard let (offset, number) = open.popLast() else {
-            valid = false
+        let s = state
+        guard let (offset, number) = s.pointee.open.popLast() else {
+            s.pointee.valid = false
             return
         }
-        patch(members, at: offset + 1)
-        patch(count - (offset + 13), at: offset + 5)
-        patch(containers.count - number - 1, at: offset + 9)
-        containers[number] = value
+        s.pointee.patch(members, at: offset + 1)
+        s.pointee.patch(s.pointee.count - (offset + 13), at: offset + 5)
+        s.pointee.patch(s.pointee.containers.count - number - 1, at: offset + 9)
+        s.pointee.containers[number] = value
     }
 
-    func duplicateKey() { valid = false }
+    func duplicateKey() { state.pointee.valid = false }
 }
 
 /// The containers of an argument tape by number: the encoder's own, and whole lists taken from
