@@ -46,7 +46,7 @@ public struct JSONWriter: Sendable {
 
     private mutating func write(_ value: borrowing JSONValue, room: Int) -> Bool {
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: room))
+        appendRoom(room)
         let end: Int? = bytes.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return nil }
             var output = Output(pointer: base + start, end: base + start + room)
@@ -55,6 +55,20 @@ public struct JSONWriter: Sendable {
         }
         bytes.removeLast(bytes.count - (end ?? start))
         return end != nil
+    }
+
+    /// Zeroes to make room with: appending a slice of them is a copy, where appending
+    /// `repeatElement(0, count:)` went element by element (thousands of instructions for the
+    /// 4 KB a container gets).
+    private static let zeroes = [UInt8](repeating: 0, count: 4096)
+
+    @inline(__always)
+    private mutating func appendRoom(_ room: Int) {
+        if room <= Self.zeroes.count {
+            bytes.append(contentsOf: Self.zeroes[0..<room])
+        } else {
+            bytes.append(contentsOf: repeatElement(0, count: room))
+        }
     }
 
     /// An upper bound of the bytes `write` appends for `value`.
@@ -115,7 +129,7 @@ public struct JSONWriter: Sendable {
     public mutating func write(string: String) {
         let room = 2 + 6 * string.utf8.count
         let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: room))
+        appendRoom(room)
         let end: Int = bytes.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
