@@ -139,8 +139,10 @@ for guarded in [true, false] {
 }
 
 // The bridge as the pipeline uses it for the first hook: the tape was recorded while parsing.
-do {
-    let sandbox = try LuaSandbox()
+for guarded in [false, true] {
+    var configuration = SandboxConfiguration()
+    configuration.unguardedForMeasurement = !guarded
+    let sandbox = try LuaSandbox(configuration: configuration)
     let identity = try sandbox.load("return function(e) return e end", chunkName: "identity")
     let prepared = bytes.prefix(256).compactMap { line in line.withUnsafeBytes { try? sandbox.prepare($0, with: parser) } }
     var insideC: UInt64 = 0
@@ -153,8 +155,9 @@ do {
           return e
         end
         """, chunkName: "bench-body")
-    for (name, function) in [("bridge, tape recorded while parsing (guarded)", identity),
-                             ("bridge + bench rule body, tape recorded", benchBody)] {
+    let label = guarded ? "guarded" : "unguarded"
+    for (name, function) in [("bridge, tape recorded while parsing (\(label))", identity),
+                             ("bridge + bench rule body, tape recorded (\(label))", benchBody)] {
         measure(name, count: events.count) {
             insideC = 0
             for index in 0..<events.count {
