@@ -1,56 +1,25 @@
 public import PinJSON
 
-/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`). One encoder
-/// per sandbox, reused: its buffer grows to the largest call and stays, and writing goes
-/// straight to memory rather than through array appends (this runs once per hook call).
-final class TapeEncoder {
-    private var storage: UnsafeMutableRawPointer
+/// A growable byte buffer for tapes, written through a raw pointer (no capacity or uniqueness
+/// check per byte, as an array append would make). Its owner deallocates it.
+struct TapeBuffer {
+    private(set) var storage: UnsafeMutableRawPointer
     private var capacity: Int
     private(set) var count = 0
-    let maxDepth: Int
-    /// The arrays and objects of the last encoding, in tape order: results that come back
-    /// unchanged (or reordered) refer to them by number.
-    private(set) var containers = ArgumentContainers()
 
-    init(maxDepth: Int) {
-        self.maxDepth = maxDepth
-        capacity = 4096
+    init(capacity: Int = 4096) {
+        self.capacity = capacity
         storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
     }
 
-    deinit { storage.deallocate() }
+    func deallocate() { storage.deallocate() }
 
-    /// The encoded bytes, valid until the next `encode`.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
 
-    func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
-        count = 0
-        containers.removeAll()
-        appendU32(UInt32(arguments.count))
-        for argument in arguments {
-            switch argument {
-            case .json(let value): try append(value, depth: 0)
-            case .prepared(let prepared):
-                guard !prepared.tape.isEmpty else {
-                    try append(prepared.value, depth: 0)
-                    continue
-                }
-                guard prepared.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-                prepared.tape.withUnsafeBytes { tape in
-                    reserve(tape.count)
-                    if let base = tape.baseAddress { (storage + count).copyMemory(from: base, byteCount: tape.count) }
-                    count += tape.count
-                }
-                containers.append(list: prepared.containers)
-            case .reference(let reference):
-                appendByte(UInt8(ascii: "r"))
-                appendU32(UInt32(bitPattern: reference.id))
-            }
-        }
-    }
+    mutating func removeAll() { count = 0 }
 
     @inline(__always)
-    private func reserve(_ extra: Int) {
+    mutating func reserve(_ extra: Int) {
         guard count + extra > capacity else { return }
         var newCapacity = capacity * 2
         while newCapacity < count + extra { newCapacity *= 2 }
@@ -62,61 +31,127 @@ final class TapeEncoder {
     }
 
     @inline(__always)
-    private func appendByte(_ byte: UInt8) {
+    mutating func append(tag: UInt8) {
         reserve(1)
-        storage.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         count += 1
     }
 
     @inline(__always)
-    private func appendU32(_ value: UInt32) {
+    mutating func appendU32(_ value: Int) {
         reserve(4)
-        storage.storeBytes(of: value.littleEndian, toByteOffset: count, as: UInt32.self)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: count, as: UInt32.self)
         count += 4
     }
 
     @inline(__always)
-    private func append64(tag: UInt8, _ value: UInt64) {
+    mutating func append(tag: UInt8, _ value: UInt64) {
         reserve(9)
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
         count += 9
     }
 
-    private func appendString(_ text: borrowing String) {
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { buffer in
-            reserve(4 + buffer.count)
-            storage.storeBytes(of: UInt32(truncatingIfNeeded: buffer.count).littleEndian, toByteOffset: count, as: UInt32.self)
-            if let base = buffer.baseAddress { (storage + count + 4).copyMemory(from: base, byteCount: buffer.count) }
-            count += 4 + buffer.count
+    /// Raw bytes, as they are.
+    @inline(__always)
+    mutating func append(raw bytes: UnsafeRawBufferPointer) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (storage + count).copyMemory(from: base, byteCount: bytes.count) }
+        count += bytes.count
+    }
+
+    /// A string or key: its length, then its bytes (after `tag` when given: keys have none).
+    @inline(__always)
+    mutating func append(tag: UInt8?, text bytes: UnsafeRawBufferPointer) {
+        reserve(5 + bytes.count)
+        var at = count
+        if let tag {
+            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
+            at += 1
         }
-        if copied == nil {
-            let bytes = Array(text.utf8)
-            reserve(4 + bytes.count)
-            appendU32(UInt32(truncatingIfNeeded: bytes.count))
-            bytes.withUnsafeBytes { (storage + count).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: $0.count) }
-            count += bytes.count
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
+        if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
+        count = at + 4 + bytes.count
+    }
+
+    mutating func append(tag: UInt8?, text: borrowing String) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(tag: tag, text: UnsafeRawBufferPointer($0)) }
+        if copied == nil { Array(text.utf8).withUnsafeBytes { append(tag: tag, text: $0) } }
+    }
+
+    /// A container's header: tag, member count, then two slots `finishContainer` fills in (the
+    /// size of its members in bytes and how many containers it holds), which let the C side
+    /// skip it or number its children without reading it. Returns where it starts.
+    @inline(__always)
+    mutating func beginContainer(tag: UInt8, count members: Int) -> Int {
+        reserve(13)
+        let offset = count
+        storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
+        count += 13
+        return offset
+    }
+
+    @inline(__always)
+    func finishContainer(at offset: Int, members: Int? = nil, descendants: Int) {
+        if let members { patch(members, at: offset + 1) }
+        patch(count - (offset + 13), at: offset + 5)
+        patch(descendants, at: offset + 9)
+    }
+
+    @inline(__always)
+    private func patch(_ value: Int, at offset: Int) {
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+}
+
+/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`). One encoder
+/// per sandbox, reused: its buffer grows to the largest call and stays.
+final class TapeEncoder {
+    private var tape = TapeBuffer()
+    let maxDepth: Int
+    /// The arrays and objects of the last encoding, in tape order: results that come back
+    /// unchanged (or reordered) refer to them by number.
+    private(set) var containers = ArgumentContainers()
+
+    init(maxDepth: Int) {
+        self.maxDepth = maxDepth
+    }
+
+    deinit { tape.deallocate() }
+
+    /// The encoded bytes, valid until the next `encode`.
+    var bytes: UnsafeRawBufferPointer { tape.bytes }
+
+    func encode(_ arguments: [LuaArgument]) throws(SandboxError) {
+        tape.removeAll()
+        containers.removeAll()
+        tape.appendU32(arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .json(let value): try append(value, depth: 0)
+            case .prepared(let prepared):
+                guard !prepared.tape.isEmpty else {
+                    try append(prepared.value, depth: 0)
+                    continue
+                }
+                guard prepared.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
+                prepared.tape.withUnsafeBytes { tape.append(raw: $0) }
+                containers.append(list: prepared.containers)
+            case .reference(let reference):
+                tape.append(tag: UInt8(ascii: "r"))
+                tape.appendU32(Int(UInt32(bitPattern: reference.id)))
+            }
         }
     }
 
-    /// A container's header: tag, member count, then two slots `endContainer` fills in (the
-    /// size of its members in bytes and how many containers it holds), which let the C side
-    /// skip it or number its children without reading it.
     private func beginContainer(tag: UInt8, count: Int, _ value: borrowing JSONValue) -> (offset: Int, containers: Int) {
         containers.append(copy value)
-        reserve(13)
-        let offset = self.count
-        storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: count).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
-        self.count += 13
-        return (offset, containers.count)
+        return (tape.beginContainer(tag: tag, count: count), containers.count)
     }
 
     private func endContainer(_ header: (offset: Int, containers: Int)) {
-        let span = count - (header.offset + 13)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: span).littleEndian, toByteOffset: header.offset + 5, as: UInt32.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: containers.count - header.containers).littleEndian,
-                           toByteOffset: header.offset + 9, as: UInt32.self)
+        tape.finishContainer(at: header.offset, descendants: containers.count - header.containers)
     }
 
     /// Walks the value borrowed, through buffer pointers: iterating copies of elements (or
@@ -124,13 +159,11 @@ final class TapeEncoder {
     /// more per call, which cost more than the encoding itself.
     private func append(_ value: borrowing JSONValue, depth: Int) throws(SandboxError) {
         switch value {
-        case .null: appendByte(UInt8(ascii: "n"))
-        case .bool(let flag): appendByte(flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number): append64(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
-        case .double(let number): append64(tag: UInt8(ascii: "d"), number.bitPattern)
-        case .string(let text):
-            appendByte(UInt8(ascii: "s"))
-            appendString(text)
+        case .null: tape.append(tag: UInt8(ascii: "n"))
+        case .bool(let flag): tape.append(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number): tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
+        case .double(let number): tape.append(tag: UInt8(ascii: "d"), number.bitPattern)
+        case .string(let text): tape.append(tag: UInt8(ascii: "s"), text: text)
         case .array(let elements):
             guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
             let header = beginContainer(tag: UInt8(ascii: "a"), count: elements.count, value)
@@ -143,7 +176,7 @@ final class TapeEncoder {
             let header = beginContainer(tag: UInt8(ascii: "o"), count: object.count, value)
             try object.elements.withUnsafeBufferPointer { (buffer) throws(SandboxError) in
                 for index in buffer.indices {
-                    appendString(buffer[index].key)
+                    tape.append(tag: nil, text: buffer[index].key)
                     try append(buffer[index].value, depth: depth + 1)
                 }
             }
@@ -173,78 +206,31 @@ public struct PreparedJSON: Sendable {
 /// the writing itself.
 final class TapeRecorder: JSONParseObserver {
     private struct State {
-        var storage: UnsafeMutableRawPointer
-        var capacity: Int
-        var count = 0
+        var tape = TapeBuffer()
         var containers: [JSONValue] = []
         var valid = true
         var maxDepth = 0
         /// Open containers: where each header starts and its number.
         var open: [(offset: Int, number: Int)] = []
-
-        @inline(__always)
-        mutating func reserve(_ extra: Int) {
-            guard count + extra > capacity else { return }
-            var newCapacity = capacity * 2
-            while newCapacity < count + extra { newCapacity *= 2 }
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-            grown.copyMemory(from: storage, byteCount: count)
-            storage.deallocate()
-            storage = grown
-            capacity = newCapacity
-        }
-
-        @inline(__always)
-        mutating func put(tag: UInt8, bytes: UnsafeRawBufferPointer) {
-            reserve(5 + bytes.count)
-            var at = count
-            if tag != 0 {
-                storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-                at += 1
-            }
-            storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
-            if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
-            count = at + 4 + bytes.count
-        }
-
-        @inline(__always)
-        mutating func put(tag: UInt8, _ value: UInt64) {
-            reserve(9)
-            storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-            storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
-            count += 9
-        }
-
-        @inline(__always)
-        mutating func put(tag: UInt8) {
-            reserve(1)
-            storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-            count += 1
-        }
-
-        @inline(__always)
-        func patch(_ value: Int, at offset: Int) {
-            storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
-        }
     }
 
     private let state: UnsafeMutablePointer<State>
 
     init() {
         state = .allocate(capacity: 1)
-        state.initialize(to: State(storage: .allocate(byteCount: 4096, alignment: 8), capacity: 4096))
+        state.initialize(to: State())
         state.pointee.containers.reserveCapacity(32)
         state.pointee.open.reserveCapacity(16)
     }
 
     deinit {
-        state.pointee.storage.deallocate()
+        state.pointee.tape.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
 
     func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
-        state.pointee.count = 0
+        state.pointee.tape.removeAll()
         state.pointee.containers.removeAll(keepingCapacity: true)
         state.pointee.open.removeAll(keepingCapacity: true)
         state.pointee.valid = true
@@ -252,30 +238,27 @@ final class TapeRecorder: JSONParseObserver {
         let value = try parser.parse(bytes, observer: self)
         let recorded = state.pointee
         guard recorded.valid else { return PreparedJSON(value: value, tape: [], containers: [], depth: recorded.maxDepth) }
-        let tape = [UInt8](UnsafeRawBufferPointer(start: recorded.storage, count: recorded.count))
-        return PreparedJSON(value: value, tape: tape, containers: recorded.containers, depth: recorded.maxDepth)
+        return PreparedJSON(value: value, tape: [UInt8](recorded.tape.bytes), containers: recorded.containers, depth: recorded.maxDepth)
     }
 
     func beginContainer(isObject: Bool) {
         let s = state
-        s.pointee.open.append((s.pointee.count, s.pointee.containers.count))
+        let offset = s.pointee.tape.beginContainer(tag: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), count: 0)
+        s.pointee.open.append((offset, s.pointee.containers.count))
         s.pointee.maxDepth = max(s.pointee.maxDepth, s.pointee.open.count)
         s.pointee.containers.append(.null)
-        s.pointee.reserve(13)
-        s.pointee.storage.storeBytes(of: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), toByteOffset: s.pointee.count, as: UInt8.self)
-        s.pointee.count += 13
     }
 
-    func key(_ text: UnsafeRawBufferPointer) { state.pointee.put(tag: 0, bytes: text) }
+    func key(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: nil, text: text) }
 
-    func string(_ text: UnsafeRawBufferPointer) { state.pointee.put(tag: UInt8(ascii: "s"), bytes: text) }
+    func string(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: UInt8(ascii: "s"), text: text) }
 
     func scalar(_ value: JSONValue) {
         switch value {
-        case .null: state.pointee.put(tag: UInt8(ascii: "n"))
-        case .bool(let flag): state.pointee.put(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number): state.pointee.put(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
-        case .double(let number): state.pointee.put(tag: UInt8(ascii: "d"), number.bitPattern)
+        case .null: state.pointee.tape.append(tag: UInt8(ascii: "n"))
+        case .bool(let flag): state.pointee.tape.append(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
+        case .integer(let number): state.pointee.tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
+        case .double(let number): state.pointee.tape.append(tag: UInt8(ascii: "d"), number.bitPattern)
         case .string, .array, .object: state.pointee.valid = false   // not a scalar: reported otherwise
         }
     }
@@ -286,9 +269,7 @@ final class TapeRecorder: JSONParseObserver {
             s.pointee.valid = false
             return
         }
-        s.pointee.patch(members, at: offset + 1)
-        s.pointee.patch(s.pointee.count - (offset + 13), at: offset + 5)
-        s.pointee.patch(s.pointee.containers.count - number - 1, at: offset + 9)
+        s.pointee.tape.finishContainer(at: offset, members: members, descendants: s.pointee.containers.count - number - 1)
         s.pointee.containers[number] = value
     }
 
