@@ -419,7 +419,8 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     const uint8_t *p = tape, *end = tape + length;
     uint32_t argc, nodes;
     if (!read_u32_at(&p, end, &argc) || !count_containers(p, end, argc, &nodes)) return -1;
-    luaL_checkstack(L, (int)(argc > 200 ? 200 : argc) + 4, "too many arguments");
+    if (argc > 100000) return -1;
+    luaL_checkstack(L, (int)argc + 4, "too many arguments");
     if (!ctx->origins) {
         ctx->origins = calloc(1, sizeof(struct pinrules_origins));
         if (!ctx->origins) luaL_error(L, "not enough memory");
