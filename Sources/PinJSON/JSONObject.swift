@@ -23,9 +23,6 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
         for (key, value) in pairs { self[key] = value }
     }
 
-    /// Takes pairs already known to have unique keys.
-    init(uniqueElements: [Element]) { elements = uniqueElements }
-
     /// Takes members whose keys the caller guarantees are unique, in the order given (checked
     /// in debug builds only): for decoders that already know, as `appendUnique` does.
     public init(uniqueMembers: [Element]) {
@@ -85,14 +82,14 @@ public struct JSONObject: Sendable, Equatable, RandomAccessCollection {
         for (index, element) in elements.enumerated() where !taken[index] {
             result.append(element)
         }
-        return JSONObject(uniqueElements: result)
+        return JSONObject(uniqueMembers: result)
     }
 
     /// The same members with keys sorted by their UTF-8 bytes, recursively: a canonical order
     /// for values whose source had none.
     public func sortedByKey() -> JSONObject {
         let sorted = elements.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        return JSONObject(uniqueElements: sorted.map { ($0.key, $0.value.sortedByKey()) })
+        return JSONObject(uniqueMembers: sorted.map { ($0.key, $0.value.sortedByKey()) })
     }
 
     /// Same keys (by their bytes, as lookups match them) with equal values, in any order.

@@ -195,7 +195,7 @@ private struct Reader {
                 position += 1
                 depth -= 1
                 keyHashes.removeLast(keyHashes.count - hashBase)
-                let object = JSONValue.object(JSONObject(uniqueElements: elements))
+                let object = JSONValue.object(JSONObject(uniqueMembers: elements))
                 observer?.endContainer(object, count: elements.count)
                 return object
             default:
