@@ -21,6 +21,8 @@ public enum LuaArgument: Sendable {
     case json(JSONValue)
     /// A value parsed with its encoding: the same as `.json(prepared.value)`, without encoding it.
     case prepared(PreparedJSON)
+    /// A value in tape form: the same as `.json(tape.value)`, without building or encoding it.
+    case tape(JSONTape)
     case reference(LuaReference)
 }
 
@@ -28,6 +30,15 @@ public enum LuaArgument: Sendable {
 public struct LuaCallResult: Sendable, Equatable {
     /// The function's return values, as JSON (`nil` becomes `null`).
     public var values: [JSONValue]
+    /// Paths of strings that were not valid UTF-8 and were repaired (U+FFFD).
+    public var warnings: [String]
+    public var statistics: CallStatistics
+}
+
+/// What a call returned, as tapes (`LuaSandbox.callReturningTapes`).
+public struct LuaTapeCallResult: Sendable, Equatable {
+    /// The function's return values (`nil` becomes `null`).
+    public var tapes: [JSONTape]
     /// Paths of strings that were not valid UTF-8 and were repaired (U+FFFD).
     public var warnings: [String]
     public var statistics: CallStatistics
@@ -46,7 +57,7 @@ public final class LuaSandbox {
     private let state: OpaquePointer
     private let context: UnsafeMutablePointer<pinrules_ctx>
     private let encoder: TapeEncoder
-    private let recorder = TapeRecorder()
+    private let recorder = TapeRecorder(collectsContainers: true)
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -150,6 +161,30 @@ public final class LuaSandbox {
     /// when given. Arguments become Lua values; results are read back raw, in protected code.
     /// - throws: `SandboxError`; the sandbox stays usable.
     public func call(_ reference: LuaReference, field: String? = nil, arguments: [LuaArgument] = []) throws(SandboxError) -> LuaCallResult {
+        try invoke(reference, field: field, arguments: arguments)
+        var values: [JSONValue] = []
+        if let out = context.pointee.out {
+            var decoder = TapeDecoder(UnsafePointer(out), count: context.pointee.out_len, containers: encoder.containers)
+            values = try decoder.decodeAll(count: Int(context.pointee.out_count))
+        }
+        return LuaCallResult(values: values, warnings: resultWarnings(), statistics: lastStatistics)
+    }
+
+    /// `call`, with the results as tapes: the parts of tape (or prepared) arguments that came
+    /// back unchanged are copied as bytes, and nothing is built as a `JSONValue`. The values
+    /// are those `call` returns (`LuaTapeCallResult.values` of each is equal to them).
+    public func callReturningTapes(_ reference: LuaReference, field: String? = nil, arguments: [LuaArgument] = []) throws(SandboxError) -> LuaTapeCallResult {
+        try invoke(reference, field: field, arguments: arguments)
+        var tapes: [JSONTape] = []
+        if let out = context.pointee.out {
+            var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len), arguments: encoder.bytes)
+            tapes = try patcher.patchAll(count: Int(context.pointee.out_count))
+        }
+        return LuaTapeCallResult(tapes: tapes, warnings: resultWarnings(), statistics: lastStatistics)
+    }
+
+    /// Runs a call; its results wait in the context's result tape.
+    private func invoke(_ reference: LuaReference, field: String?, arguments: [LuaArgument]) throws(SandboxError) {
         guard reference.owner == ObjectIdentifier(self) else {
             throw .host(message: "the reference belongs to another sandbox")
         }
@@ -167,26 +202,22 @@ public final class LuaSandbox {
         }
         recordStatistics(since: start)
         guard status == PINRULES_OK else { throw finishFailure(status, chunk: nil, source: nil) }
-        var values: [JSONValue] = []
-        if let out = context.pointee.out {
-            var decoder = TapeDecoder(UnsafePointer(out), count: context.pointee.out_len, containers: encoder.containers)
-            values = try decoder.decodeAll(count: Int(context.pointee.out_count))
-        } else if context.pointee.out_count > 0 {
+        if context.pointee.out == nil && context.pointee.out_count > 0 {
             throw .host(message: "missing result tape")
         }
-        var warnings: [String] = []
-        if let text = context.pointee.warnings {
-            warnings = String(cString: text).split(separator: "\n").map {
-                "invalid UTF-8 repaired at \($0)"
-            }
-        }
-        return LuaCallResult(values: values, warnings: warnings, statistics: lastStatistics)
+    }
+
+    private func resultWarnings() -> [String] {
+        guard let text = context.pointee.warnings else { return [] }
+        return String(cString: text).split(separator: "\n").map { "invalid UTF-8 repaired at \($0)" }
     }
 
     /// Parses a JSON text and records, on the way, the encoding a call needs: pass the result
     /// as `LuaArgument.prepared` (to any sandbox) instead of `.json(value)` to skip encoding.
     public func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
-        try recorder.prepare(bytes, with: parser)
+        let value = try recorder.parse(bytes, with: parser)
+        guard recorder.isValid else { return PreparedJSON(value: value, tape: [], containers: [], depth: recorder.depth) }
+        return PreparedJSON(value: value, tape: [UInt8](recorder.bytes), containers: recorder.containers, depth: recorder.depth)
     }
 
     /// Makes `os.time()` return `seconds` (and `os.date()` format it) until changed; nil

@@ -1,112 +1,7 @@
 public import PinJSON
 
-/// A growable byte buffer for tapes, written through a raw pointer (no capacity or uniqueness
-/// check per byte, as an array append would make). Its owner deallocates it.
-struct TapeBuffer {
-    private(set) var storage: UnsafeMutableRawPointer
-    private var capacity: Int
-    private(set) var count = 0
-
-    init(capacity: Int = 4096) {
-        self.capacity = capacity
-        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
-    }
-
-    func deallocate() { storage.deallocate() }
-
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
-
-    mutating func removeAll() { count = 0 }
-
-    @inline(__always)
-    mutating func reserve(_ extra: Int) {
-        guard count + extra > capacity else { return }
-        var newCapacity = capacity * 2
-        while newCapacity < count + extra { newCapacity *= 2 }
-        let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-        grown.copyMemory(from: storage, byteCount: count)
-        storage.deallocate()
-        storage = grown
-        capacity = newCapacity
-    }
-
-    @inline(__always)
-    mutating func append(tag: UInt8) {
-        reserve(1)
-        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        count += 1
-    }
-
-    @inline(__always)
-    mutating func appendU32(_ value: Int) {
-        reserve(4)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: count, as: UInt32.self)
-        count += 4
-    }
-
-    @inline(__always)
-    mutating func append(tag: UInt8, _ value: UInt64) {
-        reserve(9)
-        storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
-        count += 9
-    }
-
-    /// Raw bytes, as they are.
-    @inline(__always)
-    mutating func append(raw bytes: UnsafeRawBufferPointer) {
-        reserve(bytes.count)
-        if let base = bytes.baseAddress { (storage + count).copyMemory(from: base, byteCount: bytes.count) }
-        count += bytes.count
-    }
-
-    /// A string or key: its length, then its bytes (after `tag` when given: keys have none).
-    @inline(__always)
-    mutating func append(tag: UInt8?, text bytes: UnsafeRawBufferPointer) {
-        reserve(5 + bytes.count)
-        var at = count
-        if let tag {
-            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at += 1
-        }
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
-        if let base = bytes.baseAddress { (storage + at + 4).copyMemory(from: base, byteCount: bytes.count) }
-        count = at + 4 + bytes.count
-    }
-
-    mutating func append(tag: UInt8?, text: borrowing String) {
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(tag: tag, text: UnsafeRawBufferPointer($0)) }
-        if copied == nil { Array(text.utf8).withUnsafeBytes { append(tag: tag, text: $0) } }
-    }
-
-    /// A container's header: tag, member count, then two slots `finishContainer` fills in (the
-    /// size of its members in bytes and how many containers it holds), which let the C side
-    /// skip it or number its children without reading it. Returns where it starts.
-    @inline(__always)
-    mutating func beginContainer(tag: UInt8, count members: Int) -> Int {
-        reserve(13)
-        let offset = count
-        storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
-        count += 13
-        return offset
-    }
-
-    @inline(__always)
-    func finishContainer(at offset: Int, members: Int? = nil, descendants: Int) {
-        if let members { patch(members, at: offset + 1) }
-        patch(count - (offset + 13), at: offset + 5)
-        patch(descendants, at: offset + 9)
-    }
-
-    @inline(__always)
-    private func patch(_ value: Int, at offset: Int) {
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
-    }
-}
-
-/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c`). One encoder
-/// per sandbox, reused: its buffer grows to the largest call and stays.
+/// Encodes call arguments into the tape the C bridge reads (format in `bridge.c` and
+/// `JSONTape`). One encoder per sandbox: its buffer is reused from call to call.
 final class TapeEncoder {
     private var tape = TapeBuffer()
     let maxDepth: Int
@@ -129,15 +24,19 @@ final class TapeEncoder {
         tape.appendU32(arguments.count)
         for argument in arguments {
             switch argument {
-            case .json(let value): try append(value, depth: 0)
+            case .json(let value): try append(value)
             case .prepared(let prepared):
                 guard !prepared.tape.isEmpty else {
-                    try append(prepared.value, depth: 0)
+                    try append(prepared.value)
                     continue
                 }
                 guard prepared.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
                 prepared.tape.withUnsafeBytes { tape.append(raw: $0) }
                 containers.append(list: prepared.containers)
+            case .tape(let document):
+                guard document.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
+                document.bytes.withUnsafeBytes { tape.append(raw: $0) }
+                containers.append(tape: document)
             case .reference(let reference):
                 tape.append(tag: UInt8(ascii: "r"))
                 tape.appendU32(Int(UInt32(bitPattern: reference.id)))
@@ -145,42 +44,9 @@ final class TapeEncoder {
         }
     }
 
-    private func beginContainer(tag: UInt8, count: Int, _ value: borrowing JSONValue) -> (offset: Int, containers: Int) {
-        containers.append(copy value)
-        return (tape.beginContainer(tag: tag, count: count), containers.count)
-    }
-
-    private func endContainer(_ header: (offset: Int, containers: Int)) {
-        tape.finishContainer(at: header.offset, descendants: containers.count - header.containers)
-    }
-
-    /// Walks the value borrowed, through buffer pointers: iterating copies of elements (or
-    /// binding them in patterns) would retain and release every string and container once
-    /// more per call, which cost more than the encoding itself.
-    private func append(_ value: borrowing JSONValue, depth: Int) throws(SandboxError) {
-        switch value {
-        case .null: tape.append(tag: UInt8(ascii: "n"))
-        case .bool(let flag): tape.append(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number): tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
-        case .double(let number): tape.append(tag: UInt8(ascii: "d"), number.bitPattern)
-        case .string(let text): tape.append(tag: UInt8(ascii: "s"), text: text)
-        case .array(let elements):
-            guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            let header = beginContainer(tag: UInt8(ascii: "a"), count: elements.count, value)
-            try elements.withUnsafeBufferPointer { (buffer) throws(SandboxError) in
-                for index in buffer.indices { try append(buffer[index], depth: depth + 1) }
-            }
-            endContainer(header)
-        case .object(let object):
-            guard depth < maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-            let header = beginContainer(tag: UInt8(ascii: "o"), count: object.count, value)
-            try object.elements.withUnsafeBufferPointer { (buffer) throws(SandboxError) in
-                for index in buffer.indices {
-                    tape.append(tag: nil, text: buffer[index].key)
-                    try append(buffer[index].value, depth: depth + 1)
-                }
-            }
-            endContainer(header)
+    private func append(_ value: JSONValue) throws(SandboxError) {
+        guard TapeWriting.append(value, to: &tape, depth: 0, maxDepth: maxDepth, sink: &containers) != nil else {
+            throw .badArgument(reason: "nesting deeper than \(maxDepth)")
         }
     }
 }
@@ -200,124 +66,77 @@ public struct PreparedJSON: Sendable {
     let depth: Int
 }
 
-/// Writes the tape of a document as the parser reports it (see `JSONParseObserver`), into a
-/// buffer kept from one document to the next. Its state lives behind a pointer: as stored
-/// properties of a class, every access paid a dynamic exclusivity check, which cost more than
-/// the writing itself.
-final class TapeRecorder: JSONParseObserver {
-    private struct State {
-        var tape = TapeBuffer()
-        var containers: [JSONValue] = []
-        var valid = true
-        var maxDepth = 0
-        /// Open containers: where each header starts and its number.
-        var open: [(offset: Int, number: Int)] = []
+/// The containers of an argument tape by number: the encoder's own, whole lists taken from
+/// prepared arguments without copying (and retaining) their elements one by one, and the
+/// containers of tape arguments, built only if a result refers to them.
+struct ArgumentContainers: TapeContainerSink {
+    private enum Segment {
+        case values([JSONValue])
+        case tape(JSONTape, count: Int)
     }
-
-    private let state: UnsafeMutablePointer<State>
-
-    init() {
-        state = .allocate(capacity: 1)
-        state.initialize(to: State())
-        state.pointee.containers.reserveCapacity(32)
-        state.pointee.open.reserveCapacity(16)
-    }
-
-    deinit {
-        state.pointee.tape.deallocate()
-        state.deinitialize(count: 1)
-        state.deallocate()
-    }
-
-    func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
-        state.pointee.tape.removeAll()
-        state.pointee.containers.removeAll(keepingCapacity: true)
-        state.pointee.open.removeAll(keepingCapacity: true)
-        state.pointee.valid = true
-        state.pointee.maxDepth = 0
-        let value = try parser.parse(bytes, observer: self)
-        let recorded = state.pointee
-        guard recorded.valid else { return PreparedJSON(value: value, tape: [], containers: [], depth: recorded.maxDepth) }
-        return PreparedJSON(value: value, tape: [UInt8](recorded.tape.bytes), containers: recorded.containers, depth: recorded.maxDepth)
-    }
-
-    func beginContainer(isObject: Bool) {
-        let s = state
-        let offset = s.pointee.tape.beginContainer(tag: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), count: 0)
-        s.pointee.open.append((offset, s.pointee.containers.count))
-        s.pointee.maxDepth = max(s.pointee.maxDepth, s.pointee.open.count)
-        s.pointee.containers.append(.null)
-    }
-
-    func key(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: nil, text: text) }
-
-    func string(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: UInt8(ascii: "s"), text: text) }
-
-    func scalar(_ value: JSONValue) {
-        switch value {
-        case .null: state.pointee.tape.append(tag: UInt8(ascii: "n"))
-        case .bool(let flag): state.pointee.tape.append(tag: flag ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-        case .integer(let number): state.pointee.tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: number))
-        case .double(let number): state.pointee.tape.append(tag: UInt8(ascii: "d"), number.bitPattern)
-        case .string, .array, .object: state.pointee.valid = false   // not a scalar: reported otherwise
-        }
-    }
-
-    func endContainer(_ value: JSONValue, count members: Int) {
-        let s = state
-        guard let (offset, number) = s.pointee.open.popLast() else {
-            s.pointee.valid = false
-            return
-        }
-        s.pointee.tape.finishContainer(at: offset, members: members, descendants: s.pointee.containers.count - number - 1)
-        s.pointee.containers[number] = value
-    }
-
-    func duplicateKey() { state.pointee.valid = false }
-}
-
-/// The containers of an argument tape by number: the encoder's own, and whole lists taken from
-/// prepared arguments without copying (and retaining) their elements one by one.
-struct ArgumentContainers {
-    private var segments: [[JSONValue]] = [[]]
-    private var firsts: [Int] = [0]
+    private var segments: [Segment] = []
+    private var own: [JSONValue] = []
+    private var firsts: [Int] = []
     private(set) var count = 0
 
     init() {
-        segments[0].reserveCapacity(32)
+        own.reserveCapacity(32)
     }
 
     mutating func removeAll() {
-        if segments.count > 1 {
-            segments.removeLast(segments.count - 1)
-            firsts.removeLast(firsts.count - 1)
-        }
-        segments[0].removeAll(keepingCapacity: true)
+        segments.removeAll(keepingCapacity: true)
+        firsts.removeAll(keepingCapacity: true)
+        own.removeAll(keepingCapacity: true)
         count = 0
     }
 
-    mutating func append(_ value: JSONValue) {
-        segments[segments.count - 1].append(value)
+    /// Closes the run of own containers (they are numbered before what follows).
+    private mutating func closeOwn() {
+        guard !own.isEmpty else { return }
+        segments.append(.values(own))
+        firsts.append(count - own.count)
+        own.removeAll(keepingCapacity: true)
+    }
+
+    mutating func encoded(_ container: borrowing JSONValue) {
+        own.append(copy container)
         count += 1
     }
 
     /// All of them in order (for tests).
-    var all: [JSONValue] { segments.flatMap { $0 } }
+    var all: [JSONValue] {
+        var copy = self
+        copy.closeOwn()
+        return (0..<count).compactMap { copy[$0] }
+    }
 
     mutating func append(list: [JSONValue]) {
-        segments.append(list)
+        closeOwn()
+        segments.append(.values(list))
         firsts.append(count)
         count += list.count
-        // Own containers after it go to a segment of their own.
-        segments.append([])
+    }
+
+    mutating func append(tape: JSONTape) {
+        closeOwn()
+        let containers = tape.bytes.withUnsafeBytes { TapeReader($0, at: 0).containers(at: 0) }
+        segments.append(.tape(tape, count: containers))
         firsts.append(count)
+        count += containers
     }
 
     subscript(number: Int) -> JSONValue? {
         guard number >= 0, number < count else { return nil }
+        let ownFirst = count - own.count
+        if number >= ownFirst { return own[number - ownFirst] }
         var segment = segments.count - 1
         while firsts[segment] > number { segment -= 1 }
-        return segments[segment][number - firsts[segment]]
+        switch segments[segment] {
+        case .values(let values): return values[number - firsts[segment]]
+        case .tape(let tape, _):
+            guard let node = tape.container(number - firsts[segment]) else { return nil }
+            return tape.value(of: node)
+        }
     }
 }
 
@@ -462,5 +281,266 @@ struct TapeDecoder {
         default:
             throw .host(message: "malformed result tape")
         }
+    }
+}
+
+/// Turns the result tape into complete `JSONTape`s: where the C side sent a reference to an
+/// argument container ('=', 'O' and member indexes), the argument's bytes are copied, so what
+/// came back unchanged costs a copy, not a decoding. Members are ordered as `TapeDecoder`
+/// orders them, and invalid UTF-8 is repaired as it repairs it, so both readings agree.
+struct TapePatcher {
+    private let result: UnsafeRawBufferPointer
+    private var position = 0
+    /// The argument tape of the call (a u32 count, then the arguments).
+    private let arguments: UnsafeRawBufferPointer
+    private var out = TapeBuffer(capacity: 2048)
+    private var containersWritten = 0
+    /// False once an argument container was copied: its depth is not known without a walk.
+    private var depthKnown = true
+
+    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer) {
+        self.result = result
+        self.arguments = arguments
+    }
+
+    mutating func patchAll(count: Int) throws(SandboxError) -> [JSONTape] {
+        defer { out.deallocate() }
+        var tapes: [JSONTape] = []
+        tapes.reserveCapacity(count)
+        for _ in 0..<count {
+            out.removeAll()
+            containersWritten = 0
+            depthKnown = true
+            let depth = try patchValue()
+            tapes.append(JSONTape(encoded: [UInt8](out.bytes), depth: depthKnown ? depth : nil))
+        }
+        return tapes
+    }
+
+    private func u32(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int {
+        Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+    }
+
+    private mutating func readU32() throws(SandboxError) -> Int {
+        guard result.count - position >= 4 else { throw .host(message: "truncated result tape") }
+        defer { position += 4 }
+        return u32(result, at: position)
+    }
+
+    /// Where argument container `number` starts in the argument tape.
+    private func argumentContainer(_ number: Int) throws(SandboxError) -> Int {
+        let reader = TapeReader(arguments, at: 0)
+        var remaining = number
+        var at = 4
+        for _ in 0..<u32(arguments, at: 0) {
+            if arguments[at] == UInt8(ascii: "r") {
+                at += 5
+                continue
+            }
+            let inside = reader.containers(at: at)
+            if remaining < inside, let found = reader.container(remaining, inValueAt: at) { return found }
+            remaining -= inside
+            at += reader.size(at: at)
+        }
+        throw .host(message: "result refers to an unknown argument")
+    }
+
+    /// A string or key's bytes from the result, repaired when not valid UTF-8.
+    private mutating func readText() throws(SandboxError) -> UnsafeRawBufferPointer {
+        let length = try readU32()
+        guard result.count - position >= length else { throw .host(message: "truncated result tape") }
+        defer { position += length }
+        return UnsafeRawBufferPointer(rebasing: result[position..<(position + length)])
+    }
+
+    private mutating func append(tag: UInt8?, text: UnsafeRawBufferPointer) {
+        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil {
+            out.append(tag: tag, text: text)
+        } else {
+            out.append(tag: tag, text: String(decoding: text, as: UTF8.self))
+        }
+    }
+
+    private static func repaired(_ text: UnsafeRawBufferPointer) -> [UInt8] {
+        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil { return [UInt8](text) }
+        return Array(String(decoding: text, as: UTF8.self).utf8)
+    }
+
+    /// Moves past one result value without writing it.
+    private mutating func skipValue() throws(SandboxError) {
+        guard position < result.count else { throw .host(message: "truncated result tape") }
+        let tag = result[position]
+        position += 1
+        switch tag {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"): break
+        case UInt8(ascii: "i"), UInt8(ascii: "d"): position += 8
+        case UInt8(ascii: "s"): position += try readU32()
+        case UInt8(ascii: "="): position += 4
+        case UInt8(ascii: "a"):
+            for _ in 0..<(try readU32()) { try skipValue() }
+        case UInt8(ascii: "o"):
+            for _ in 0..<(try readU32()) {
+                position += try readU32()
+                try skipValue()
+            }
+        case UInt8(ascii: "O"):
+            position += 4
+            for _ in 0..<(try readU32()) { try skipMember() }
+        default: throw .host(message: "malformed result tape")
+        }
+        guard position <= result.count else { throw .host(message: "truncated result tape") }
+    }
+
+    private mutating func skipMember() throws(SandboxError) {
+        let marker = try readU32()
+        if marker == Int(UInt32.max) {
+            position += 4
+        } else if marker == Int(UInt32.max - 1) {
+            position += 4
+            try skipValue()
+        } else {
+            position += marker
+            try skipValue()
+        }
+    }
+
+    /// Copies an argument value (its tag at `offset`) as it is.
+    private mutating func copyArgument(at offset: Int, through end: Int) {
+        out.append(raw: UnsafeRawBufferPointer(rebasing: arguments[offset..<end]))
+    }
+
+    /// Writes one result value as a complete tape value; returns its depth (meaningless once
+    /// `depthKnown` is false).
+    private mutating func patchValue() throws(SandboxError) -> Int {
+        guard position < result.count else { throw .host(message: "truncated result tape") }
+        let tag = result[position]
+        position += 1
+        switch tag {
+        case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"):
+            out.append(tag: tag)
+            return 0
+        case UInt8(ascii: "i"), UInt8(ascii: "d"):
+            guard result.count - position >= 8 else { throw .host(message: "truncated result tape") }
+            out.append(tag: tag, result.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian)
+            position += 8
+            return 0
+        case UInt8(ascii: "s"):
+            append(tag: tag, text: try readText())
+            return 0
+        case UInt8(ascii: "a"):
+            let count = try readU32()
+            let header = out.beginContainer(tag: tag, count: count)
+            containersWritten += 1
+            let first = containersWritten
+            var deepest = 0
+            for _ in 0..<count { deepest = max(deepest, try patchValue()) }
+            out.finishContainer(at: header, descendants: containersWritten - first)
+            return deepest + 1
+        case UInt8(ascii: "="):
+            let offset = try argumentContainer(try readU32())
+            let reader = TapeReader(arguments, at: 0)
+            copyArgument(at: offset, through: offset + reader.size(at: offset))
+            containersWritten += reader.containers(at: offset)
+            depthKnown = false
+            return 0
+        case UInt8(ascii: "o"):
+            return try patchNewObject()
+        case UInt8(ascii: "O"):
+            return try patchChangedObject()
+        default:
+            throw .host(message: "malformed result tape")
+        }
+    }
+
+    /// A table made in Lua: its keys sorted by their bytes (Lua has no key order).
+    private mutating func patchNewObject() throws(SandboxError) -> Int {
+        let count = try readU32()
+        var members: [(key: [UInt8], value: Int)] = []
+        members.reserveCapacity(count)
+        for _ in 0..<count {
+            let key = Self.repaired(try readText())
+            members.append((key, position))
+            try skipValue()
+        }
+        let end = position
+        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
+        containersWritten += 1
+        let first = containersWritten
+        var deepest = 0
+        for member in members {
+            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
+            position = member.value
+            deepest = max(deepest, try patchValue())
+        }
+        position = end
+        out.finishContainer(at: header, descendants: containersWritten - first)
+        return deepest + 1
+    }
+
+    /// An argument object that changed: kept and changed members in their original order, then
+    /// new keys sorted by their bytes.
+    private mutating func patchChangedObject() throws(SandboxError) -> Int {
+        let origin = try argumentContainer(try readU32())
+        let reader = TapeReader(arguments, at: 0)
+        guard arguments[origin] == UInt8(ascii: "o") else { throw .host(message: "result refers to an unknown member") }
+        let originCount = u32(arguments, at: origin + 1)
+        let count = try readU32()
+        // Per original member: where its result value starts, -1 kept as it was, 0 gone.
+        var fate = [Int](repeating: 0, count: originCount)
+        var added: [(key: [UInt8], value: Int)] = []
+        for _ in 0..<count {
+            let marker = try readU32()
+            if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
+                let index = try readU32()
+                guard index < originCount, fate[index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                if marker == Int(UInt32.max) {
+                    fate[index] = -1
+                } else {
+                    fate[index] = position
+                    try skipValue()
+                }
+            } else {
+                position -= 4
+                let key = Self.repaired(try readText())
+                added.append((key, position))
+                try skipValue()
+            }
+        }
+        let end = position
+        let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
+        containersWritten += 1
+        let first = containersWritten
+        var deepest = 0
+        var at = origin + 13
+        for index in 0..<originCount {
+            let valueAt = at + 4 + u32(arguments, at: at)
+            let memberEnd = valueAt + reader.size(at: valueAt)
+            switch fate[index] {
+            case -1:
+                copyArgument(at: at, through: memberEnd)
+                let inside = reader.containers(at: valueAt)
+                if inside > 0 {
+                    containersWritten += inside
+                    depthKnown = false
+                }
+            case 0:
+                break
+            default:
+                copyArgument(at: at, through: valueAt)
+                position = fate[index]
+                deepest = max(deepest, try patchValue())
+            }
+            at = memberEnd
+        }
+        if added.count > 1 { added.sort { $0.key.lexicographicallyPrecedes($1.key) } }
+        for member in added {
+            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
+            position = member.value
+            deepest = max(deepest, try patchValue())
+        }
+        position = end
+        out.finishContainer(at: header, descendants: containersWritten - first)
+        return deepest + 1
     }
 }

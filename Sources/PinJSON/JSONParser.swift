@@ -60,6 +60,16 @@ public struct JSONParser: Sendable {
         var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: observer)
         return try reader.parseDocument()
     }
+
+    /// Checks a JSON text exactly as `parse` does (the same errors at the same offsets) and
+    /// reports its structure to `observer`, without building a `JSONValue`: for callers that
+    /// keep another form of the document (`JSONTape`). `endContainer` gets `.null` for the value.
+    /// Duplicate keys are found by hash only: `duplicateKey` means "possibly a duplicate" here,
+    /// and a caller that needs certainty parses the text.
+    public func scan(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) {
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: observer, buildsValues: false)
+        _ = try reader.parseDocument()
+    }
 }
 
 private struct Reader {
@@ -74,11 +84,14 @@ private struct Reader {
     var keyHashes: [UInt64] = []
 
     let observer: (any JSONParseObserver)?
+    /// False for `scan`: check and report, build nothing.
+    let buildsValues: Bool
 
-    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, observer: (any JSONParseObserver)?) {
+    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, observer: (any JSONParseObserver)?, buildsValues: Bool = true) {
         self.bytes = buffer
         self.maxDepth = maxDepth
         self.observer = observer
+        self.buildsValues = buildsValues
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
@@ -118,8 +131,8 @@ private struct Reader {
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard position < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[position] {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "{"): return buildsValues ? try parseObject() : try scanObject()
+        case UInt8(ascii: "["): return buildsValues ? try parseArray() : try scanArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return observed(.bool(true))
         case UInt8(ascii: "f"): try expectLiteral("false"); return observed(.bool(false))
@@ -251,6 +264,94 @@ private struct Reader {
         index?[JSONKey(key)] = elements.count
         elements.append((key, value))
         return false
+    }
+
+    /// `parseObject` for `scan`: the same checks, no value. Keys are told apart by hash alone
+    /// (a shared hash is reported as a possible duplicate).
+    mutating func scanObject() throws(JSONParseError) -> JSONValue {
+        try enter()
+        observer?.beginContainer(isObject: true)
+        position += 1
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            observer?.endContainer(.null, count: 0)
+            return .null
+        }
+        var count = 0
+        var large: Set<UInt64>? = nil
+        let hashBase = keyHashes.count
+        while true {
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            guard bytes[position] == UInt8(ascii: "\"") else {
+                throw position < bytes.count ? fail("expected a string key, found \(describe(bytes[position]))") : unexpected()
+            }
+            let hash = try scanKey()
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+                throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
+            }
+            position += 1
+            skipWhitespace()
+            _ = try parseValue()
+            if large == nil && count >= 32 { large = Set(keyHashes[hashBase...]) }
+            if large != nil {
+                if large?.insert(hash).inserted == false { observer?.duplicateKey() }
+            } else {
+                if keyHashes[hashBase...].contains(hash) { observer?.duplicateKey() }
+                keyHashes.append(hash)
+            }
+            count += 1
+            skipWhitespace()
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "}"):
+                position += 1
+                depth -= 1
+                keyHashes.removeLast(keyHashes.count - hashBase)
+                observer?.endContainer(.null, count: count)
+                return .null
+            default:
+                throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
+            }
+        }
+    }
+
+    /// `parseArray` for `scan`.
+    mutating func scanArray() throws(JSONParseError) -> JSONValue {
+        try enter()
+        observer?.beginContainer(isObject: false)
+        position += 1
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            observer?.endContainer(.null, count: 0)
+            return .null
+        }
+        var count = 0
+        while true {
+            _ = try parseValue()
+            count += 1
+            skipWhitespace()
+            guard position < bytes.count else { throw fail("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: ","):
+                position += 1
+                skipWhitespace()
+            case UInt8(ascii: "]"):
+                position += 1
+                depth -= 1
+                observer?.endContainer(.null, count: count)
+                return .null
+            default:
+                throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
+            }
+        }
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
@@ -454,7 +555,7 @@ private struct Reader {
             guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = makeString(start, position)
+                let text = buildsValues ? makeString(start, position) : ""
                 if let observer { observer.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
                 position += 1
                 return text
@@ -465,7 +566,7 @@ private struct Reader {
         }
         try parseEscapedRest(from: start)
         if let observer { scratch.withUnsafeBytes { observer.string($0) } }
-        return String(decoding: scratch, as: UTF8.self)
+        return buildsValues ? String(decoding: scratch, as: UTF8.self) : ""
     }
 
     /// A key and the hash of its UTF-8 bytes (after unescaping). Keys are equal exactly when
@@ -492,6 +593,29 @@ private struct Reader {
         if let observer { scratch.withUnsafeBytes { observer.key($0) } }
         let hash = scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
         return (String(decoding: scratch, as: UTF8.self), hash)
+    }
+
+    /// `parseKey` for `scan`: the hash only.
+    mutating func scanKey() throws(JSONParseError) -> UInt64 {
+        position += 1  // opening quote
+        let start = position
+        while true {
+            skipPlainWords()
+            guard position < bytes.count else { throw fail("unterminated string") }
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                if let observer { observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
+                let hash = Self.hash(bytes.baseAddress! + start, position - start)
+                position += 1
+                return hash
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("unescaped control character in a string") }
+            if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
+        }
+        try parseEscapedRest(from: start)
+        if let observer { scratch.withUnsafeBytes { observer.key($0) } }
+        return scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
     }
 
     /// Length, first and last 8 bytes: cheap, and keys of one object seldom share all three.

@@ -6,8 +6,8 @@ import PinJSON
 /// parsing: the recorded tape is byte for byte the encoder's.
 final class PreparedJSONTests: XCTestCase {
     func prepared(_ text: String) throws -> PreparedJSON {
-        let recorder = TapeRecorder()
-        return try Array(text.utf8).withUnsafeBytes { buffer in try recorder.prepare(buffer, with: JSONParser()) }
+        let sandbox = try LuaSandbox()
+        return try Array(text.utf8).withUnsafeBytes { buffer in try sandbox.prepare(buffer, with: JSONParser()) }
     }
 
     func encoded(_ argument: LuaArgument, maxDepth: Int = 256) throws -> (bytes: [UInt8], containers: [JSONValue]) {

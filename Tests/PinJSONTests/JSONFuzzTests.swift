@@ -25,6 +25,20 @@ func assertSameOutcome(_ text: [UInt8], _ label: @autoclosure () -> String, maxD
     default:
         XCTFail("\(label()): \(actual) but the reference gives \(expected) for \(text)", file: file, line: line)
     }
+    // Straight to a tape: the same errors, and the tape of the same value.
+    let tape: Result<JSONTape, JSONParseError> = Result { () throws(JSONParseError) in
+        try JSONTapeParser(parser: JSONParser(maxDepth: maxDepth)).parse(text)
+    }
+    switch (tape, actual) {
+    case (.success(let document), .success(let value)):
+        if document != JSONTape(value) || !identical(document.value, value) || document.depth != JSONTape(value).depth {
+            XCTFail("\(label()): the tape of \(text) is not the tape of \(value)", file: file, line: line)
+        }
+    case (.failure(let a), .failure(let b)):
+        if a != b { XCTFail("\(label()): tape parsing fails with \(a), parsing with \(b)", file: file, line: line) }
+    default:
+        XCTFail("\(label()): tape parsing gives \(tape), parsing \(actual)", file: file, line: line)
+    }
 }
 
 /// Deterministic random testing: seeded SplitMix64, so a failure reproduces from its seed.

@@ -1,0 +1,96 @@
+import XCTest
+import PinJSON
+@testable import LuaSandbox
+
+/// `callReturningTapes` must give exactly what `call` gives, whatever the rule did to its
+/// arguments: kept, changed, moved, replaced, removed or added members, at any depth.
+final class TapeResultTests: XCTestCase {
+    /// Rules that touch their argument in different ways; each returns it (or a new value).
+    static let rules: [String] = [
+        "return function(e) return e end",
+        "return function(e) return 1, e, 'x' end",
+        """
+        return function(e)
+          if type(e) == "table" and jsontype(e) == "object" then e.added = {b = 1, a = array({1, 2})} end
+          return e
+        end
+        """,
+        """
+        return function(e)
+          if type(e) ~= "table" then return e end
+          for k, v in pairs(e) do
+            if type(v) == "table" and jsontype(v) == "object" then v.zz = k; v.aa = null end
+          end
+          return e
+        end
+        """,
+        """
+        return function(e)
+          if type(e) ~= "table" or jsontype(e) ~= "object" then return e end
+          local first
+          for k in pairs(e) do first = k; break end
+          if first ~= nil then e[first] = nil end
+          return e
+        end
+        """,
+        """
+        return function(e)
+          if type(e) ~= "table" then return e end
+          local out = {}
+          for k, v in pairs(e) do out[tostring(k)] = v end
+          return e, out
+        end
+        """,
+        """
+        return function(e)
+          if type(e) ~= "table" then return e end
+          local copy = jsontype(e) == "array" and array() or object()
+          for k, v in pairs(e) do copy[k] = v end
+          return {wrapped = e, copy = copy, again = e}
+        end
+        """,
+    ]
+
+    func testTapeResultsEqualDecodedResults() throws {
+        let sandbox = try LuaSandbox()
+        let rules = try Self.rules.enumerated().map { try sandbox.load($1, chunkName: "rule\($0).lua") }
+        var generator = JSONGenerator(seed: 99)
+        for round in 0..<400 {
+            let value = generator.value(depth: round % 4)
+            let text = JSONWriter.string(value)
+            let tape = JSONTape(value)
+            for (number, rule) in rules.enumerated() {
+                let decoded = try sandbox.call(rule, arguments: [.json(value)])
+                let patched = try sandbox.callReturningTapes(rule, arguments: [.tape(tape)])
+                XCTAssertEqual(patched.tapes.count, decoded.values.count, "rule \(number): \(text)")
+                for (tape, expected) in zip(patched.tapes, decoded.values) {
+                    XCTAssertTrue(JSONGenerator.identical(tape.value, expected), "rule \(number): \(text)\n\(tape.value)\n\(expected)")
+                    XCTAssertTrue(JSONTape.isWellFormed(tape.bytes), "rule \(number): \(text)")
+                    XCTAssertEqual(tape.depth, JSONTape(expected).depth, "rule \(number): \(text)")
+                    XCTAssertEqual(tape, JSONTape(expected), "rule \(number): \(text)")
+                }
+            }
+        }
+    }
+
+    func testResultTapesGoBackInAsArguments() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("return function(e, n) e.count = (e.count or 0) + n; e.list = array({n}); return e end", chunkName: "count.lua")
+        var tape = JSONTape(["keep": ["deep": [1, 2, ["x": "y"]]], "count": 0])
+        for step in 1...5 {
+            tape = try sandbox.callReturningTapes(rule, arguments: [.tape(tape), .json(.integer(Int64(step)))]).tapes[0]
+        }
+        XCTAssertEqual(tape.value, ["keep": ["deep": [1, 2, ["x": "y"]]], "count": 15, "list": [5]])
+    }
+
+    func testInvalidUTF8IsRepairedAsCallRepairsIt() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load(#"return function(e) e["k\255"] = "v\254w"; e.s = "\237\160\128"; return e end"#, chunkName: "bad.lua")
+        let argument: JSONValue = ["a": 1]
+        let decoded = try sandbox.call(rule, arguments: [.json(argument)])
+        let patched = try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(argument))])
+        XCTAssertEqual(patched.tapes.map(\.value), decoded.values)
+        XCTAssertEqual(patched.warnings.sorted(), decoded.warnings.sorted())
+        XCTAssertFalse(patched.warnings.isEmpty)
+    }
+}

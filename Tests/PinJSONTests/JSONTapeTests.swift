@@ -1,0 +1,83 @@
+import XCTest
+import PinJSON
+
+/// `JSONTape` reads members in place and builds only what is asked for; what it builds is what
+/// the parser builds. (The fuzz and conformance suites also check every text they parse against
+/// `JSONTapeParser`, through `assertSameOutcome`.)
+final class JSONTapeTests: XCTestCase {
+    let text = #"{"type":"track","n":-3,"f":1.5,"ok":true,"no":null,"properties":{"a.b":1,"list":[{"x":"é"},[],{}]},"":"empty key"}"#
+
+    func testMembersElementsAndKinds() throws {
+        let tape = try JSONTapeParser().parse(Array(text.utf8))
+        let root = tape.root
+        XCTAssertEqual(tape.kind(of: root), .object)
+        XCTAssertEqual(tape.member("type", of: root).flatMap { tape.string(at: $0) }, "track")
+        XCTAssertEqual(tape.member("n", of: root).map { tape.value(of: $0) }, -3)
+        XCTAssertEqual(tape.member("f", of: root).map { tape.kind(of: $0) }, .double)
+        XCTAssertEqual(tape.member("ok", of: root).map { tape.value(of: $0) }, true)
+        XCTAssertEqual(tape.member("no", of: root).map { tape.kind(of: $0) }, .null)
+        XCTAssertEqual(tape.member("", of: root).flatMap { tape.string(at: $0) }, "empty key")
+        XCTAssertNil(tape.member("missing", of: root))
+        XCTAssertNil(tape.member("typ", of: root))
+        let properties = try XCTUnwrap(tape.member("properties", of: root))
+        XCTAssertNil(tape.member("type", of: properties))
+        XCTAssertEqual(tape.member("a.b", of: properties).map { tape.value(of: $0) }, 1)
+        let list = try XCTUnwrap(tape.member("list", of: properties))
+        XCTAssertEqual(tape.kind(of: list), .array)
+        XCTAssertEqual(tape.element(0, of: list).map { tape.value(of: $0) }, ["x": "é"])
+        XCTAssertEqual(tape.element(2, of: list).map { tape.value(of: $0) }, [:])
+        XCTAssertNil(tape.element(3, of: list))
+        XCTAssertNil(tape.element(-1, of: list))
+        XCTAssertNil(tape.element(0, of: properties))
+        XCTAssertNil(tape.member("x", of: list))
+        XCTAssertEqual(tape.value, try JSONParser().parse(text))
+        XCTAssertEqual(tape.depth, 4)
+    }
+
+    func testContainersAreNumberedInTapeOrder() throws {
+        let tape = try JSONTapeParser().parse(Array(text.utf8))
+        let expected: [JSONValue] = [
+            try JSONParser().parse(text),
+            try JSONParser().parse(text)["properties"]!,
+            ["x": "é"], ["x": "é"], [], [:],
+        ]
+        XCTAssertEqual(tape.container(0).map { tape.value(of: $0) }, expected[0])
+        XCTAssertEqual(tape.container(1).map { tape.value(of: $0) }, expected[1])
+        XCTAssertEqual(tape.container(2).map { tape.value(of: $0) }, .array([["x": "é"], [], [:]]))
+        XCTAssertEqual(tape.container(3).map { tape.value(of: $0) }, ["x": "é"])
+        XCTAssertEqual(tape.container(4).map { tape.value(of: $0) }, [])
+        XCTAssertEqual(tape.container(5).map { tape.value(of: $0) }, [:])
+        XCTAssertNil(tape.container(6))
+        XCTAssertNil(JSONTape("scalar").container(0))
+    }
+
+    func testKeysCompareByBytes() throws {
+        // "é" precomposed and decomposed are two keys.
+        let tape = try JSONTapeParser().parse(Array("{\"\u{E9}\":1,\"e\u{301}\":2}".utf8))
+        XCTAssertEqual(tape.member("\u{E9}", of: tape.root).map { tape.value(of: $0) }, 1)
+        XCTAssertEqual(tape.member("e\u{301}", of: tape.root).map { tape.value(of: $0) }, 2)
+    }
+
+    func testDuplicateKeysGiveWhatTheParserGives() throws {
+        for text in [#"{"a":1,"b":{"c":1,"c":2},"a":3}"#, "{" + (0..<40).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k3\":\"again\"}"] {
+            let tape = try JSONTapeParser().parse(Array(text.utf8))
+            XCTAssertEqual(tape, JSONTape(try JSONParser().parse(text)))
+        }
+    }
+
+    func testKeysSharingAHashAreStillTwoKeys() throws {
+        // The scan's hash sees the length and the first and last 8 bytes only.
+        let text = #"{"abcdefgh-1-ijklmnop":1,"abcdefgh-2-ijklmnop":2}"#
+        let tape = try JSONTapeParser().parse(Array(text.utf8))
+        XCTAssertEqual(tape.value, ["abcdefgh-1-ijklmnop": 1, "abcdefgh-2-ijklmnop": 2])
+        XCTAssertEqual(tape, JSONTape(try JSONParser().parse(text)))
+    }
+
+    func testEncodingAValueMatchesParsingItsText() throws {
+        let value: JSONValue = ["a": [1, 2.5, "x", nil, true, [:], []], "b": ["c": ["d": "e"]]]
+        let parsed = try JSONTapeParser().parse(JSONWriter.bytes(value))
+        XCTAssertEqual(parsed, JSONTape(value))
+        XCTAssertEqual(parsed.depth, 3)
+        XCTAssertTrue(JSONTape.isWellFormed(parsed.bytes))
+    }
+}
