@@ -51,13 +51,13 @@ public struct JSONParser: Sendable {
     }
 
     public func parse(_ buffer: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: nil)
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: NoObservation())
         return try reader.parseDocument()
     }
 
     /// Parses and reports the document's structure to `observer` on the way.
     public func parse(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: observer)
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: AnyObservation(observer: observer))
         return try reader.parseDocument()
     }
 
@@ -67,12 +67,56 @@ public struct JSONParser: Sendable {
     /// Duplicate keys are found by hash only: `duplicateKey` means "possibly a duplicate" here,
     /// and a caller that needs certainty parses the text.
     public func scan(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: observer, buildsValues: false)
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: AnyObservation(observer: observer), buildsValues: false)
+        _ = try reader.parseDocument()
+    }
+
+    /// `scan` into the tape recorder, specialised for it: its methods are called directly
+    /// (and inlined), not through the protocol.
+    package func scan(_ buffer: UnsafeRawBufferPointer, recorder: TapeRecorder) throws(JSONParseError) {
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: recorder, buildsValues: false)
         _ = try reader.parseDocument()
     }
 }
 
-private struct Reader {
+/// What the reader tells as it goes: nothing, an observer of any type, or (specialised) the
+/// tape recorder.
+protocol ParseObservation {
+    func beginContainer(isObject: Bool)
+    func key(_ bytes: UnsafeRawBufferPointer)
+    func string(_ bytes: UnsafeRawBufferPointer)
+    func scalar(_ value: JSONValue)
+    func endContainer(_ value: JSONValue, count: Int)
+    func duplicateKey()
+}
+
+struct NoObservation: ParseObservation {
+    @inline(__always) func beginContainer(isObject: Bool) {}
+    @inline(__always) func key(_ bytes: UnsafeRawBufferPointer) {}
+    @inline(__always) func string(_ bytes: UnsafeRawBufferPointer) {}
+    @inline(__always) func scalar(_ value: JSONValue) {}
+    @inline(__always) func endContainer(_ value: JSONValue, count: Int) {}
+    @inline(__always) func duplicateKey() {}
+}
+
+struct AnyObservation: ParseObservation {
+    let observer: any JSONParseObserver
+    func beginContainer(isObject: Bool) { observer.beginContainer(isObject: isObject) }
+    func key(_ bytes: UnsafeRawBufferPointer) { observer.key(bytes) }
+    func string(_ bytes: UnsafeRawBufferPointer) { observer.string(bytes) }
+    func scalar(_ value: JSONValue) { observer.scalar(value) }
+    func endContainer(_ value: JSONValue, count: Int) { observer.endContainer(value, count: count) }
+    func duplicateKey() { observer.duplicateKey() }
+}
+
+extension TapeRecorder: ParseObservation {}
+
+private let powersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
+private struct Reader<Observer: ParseObservation> {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
     var position = 0
@@ -83,11 +127,11 @@ private struct Reader {
     /// a duplicate among its own keys' hashes and compares strings only when two hashes match.
     var keyHashes: [UInt64] = []
 
-    let observer: (any JSONParseObserver)?
+    let observer: Observer
     /// False for `scan`: check and report, build nothing.
     let buildsValues: Bool
 
-    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, observer: (any JSONParseObserver)?, buildsValues: Bool = true) {
+    init(buffer: UnsafeRawBufferPointer, maxDepth: Int, observer: Observer, buildsValues: Bool = true) {
         self.bytes = buffer
         self.maxDepth = maxDepth
         self.observer = observer
@@ -144,7 +188,7 @@ private struct Reader {
 
     @inline(__always)
     func observed(_ scalar: JSONValue) -> JSONValue {
-        if let observer { observer.scalar(scalar) }
+        observer.scalar(scalar)
         return scalar
     }
 
@@ -170,14 +214,14 @@ private struct Reader {
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
-        observer?.beginContainer(isObject: true)
+        observer.beginContainer(isObject: true)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
             let empty = JSONValue.object(JSONObject())
-            observer?.endContainer(empty, count: 0)
+            observer.endContainer(empty, count: 0)
             return empty
         }
         var elements: [JSONObject.Element] = []
@@ -209,7 +253,7 @@ private struct Reader {
                 depth -= 1
                 keyHashes.removeLast(keyHashes.count - hashBase)
                 let object = JSONValue.object(JSONObject(uniqueMembers: elements))
-                observer?.endContainer(object, count: elements.count)
+                observer.endContainer(object, count: elements.count)
                 return object
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
@@ -226,14 +270,14 @@ private struct Reader {
         index: inout [JSONKey: Int]?, hashBase: Int
     ) {
         if index != nil || elements.count >= 32 {
-            if Self.insertIndexed(key, value, into: &elements, index: &index) { observer?.duplicateKey() }
+            if Self.insertIndexed(key, value, into: &elements, index: &index) { observer.duplicateKey() }
             return
         }
         var slot = hashBase
         let end = keyHashes.count
         while slot < end {
             if keyHashes[slot] == hash && sameBytes(elements[slot - hashBase].key, key) {
-                observer?.duplicateKey()
+                observer.duplicateKey()
                 elements[slot - hashBase].value = value
                 return
             }
@@ -270,13 +314,13 @@ private struct Reader {
     /// (a shared hash is reported as a possible duplicate).
     mutating func scanObject() throws(JSONParseError) -> JSONValue {
         try enter()
-        observer?.beginContainer(isObject: true)
+        observer.beginContainer(isObject: true)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
             depth -= 1
-            observer?.endContainer(.null, count: 0)
+            observer.endContainer(.null, count: 0)
             return .null
         }
         var count = 0
@@ -297,9 +341,16 @@ private struct Reader {
             _ = try parseValue()
             if large == nil && count >= 32 { large = Set(keyHashes[hashBase...]) }
             if large != nil {
-                if large?.insert(hash).inserted == false { observer?.duplicateKey() }
+                if large?.insert(hash).inserted == false { observer.duplicateKey() }
             } else {
-                if keyHashes[hashBase...].contains(hash) { observer?.duplicateKey() }
+                var slot = hashBase
+                while slot < keyHashes.count {
+                    if keyHashes[slot] == hash {
+                        observer.duplicateKey()
+                        break
+                    }
+                    slot += 1
+                }
                 keyHashes.append(hash)
             }
             count += 1
@@ -313,7 +364,7 @@ private struct Reader {
                 position += 1
                 depth -= 1
                 keyHashes.removeLast(keyHashes.count - hashBase)
-                observer?.endContainer(.null, count: count)
+                observer.endContainer(.null, count: count)
                 return .null
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
@@ -324,13 +375,13 @@ private struct Reader {
     /// `parseArray` for `scan`.
     mutating func scanArray() throws(JSONParseError) -> JSONValue {
         try enter()
-        observer?.beginContainer(isObject: false)
+        observer.beginContainer(isObject: false)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
-            observer?.endContainer(.null, count: 0)
+            observer.endContainer(.null, count: 0)
             return .null
         }
         var count = 0
@@ -346,7 +397,7 @@ private struct Reader {
             case UInt8(ascii: "]"):
                 position += 1
                 depth -= 1
-                observer?.endContainer(.null, count: count)
+                observer.endContainer(.null, count: count)
                 return .null
             default:
                 throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
@@ -356,14 +407,14 @@ private struct Reader {
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
-        observer?.beginContainer(isObject: false)
+        observer.beginContainer(isObject: false)
         position += 1
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
             let empty = JSONValue.array([])
-            observer?.endContainer(empty, count: 0)
+            observer.endContainer(empty, count: 0)
             return empty
         }
         var elements: [JSONValue] = []
@@ -380,7 +431,7 @@ private struct Reader {
                 position += 1
                 depth -= 1
                 let array = JSONValue.array(elements)
-                observer?.endContainer(array, count: elements.count)
+                observer.endContainer(array, count: elements.count)
                 return array
             default:
                 throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
@@ -473,9 +524,9 @@ private struct Reader {
             // operation gives the correctly rounded value, the same as a full conversion.
             var value = Double(significand)
             if exponent10 < 0 {
-                value /= Self.powersOfTen[-exponent10]
+                value /= powersOfTen[-exponent10]
             } else {
-                value *= Self.powersOfTen[exponent10]
+                value *= powersOfTen[exponent10]
             }
             return .double(negative ? -value : value)
         }
@@ -486,10 +537,6 @@ private struct Reader {
         return .double(value)
     }
 
-    static let powersOfTen: [Double] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ]
 
     /// Exact 64-bit integer, or nil on overflow.
     func parseInt64(_ start: Int, _ end: Int) -> Int64? {
@@ -556,7 +603,7 @@ private struct Reader {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let text = buildsValues ? makeString(start, position) : ""
-                if let observer { observer.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
+                observer.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
                 position += 1
                 return text
             }
@@ -565,7 +612,7 @@ private struct Reader {
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
-        if let observer { scratch.withUnsafeBytes { observer.string($0) } }
+        scratch.withUnsafeBytes { observer.string($0) }
         return buildsValues ? String(decoding: scratch, as: UTF8.self) : ""
     }
 
@@ -580,7 +627,7 @@ private struct Reader {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let text = makeString(start, position)
-                if let observer { observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
+                observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
                 let hash = Self.hash(bytes.baseAddress! + start, position - start)
                 position += 1
                 return (text, hash)
@@ -590,7 +637,7 @@ private struct Reader {
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
-        if let observer { scratch.withUnsafeBytes { observer.key($0) } }
+        scratch.withUnsafeBytes { observer.key($0) }
         let hash = scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
         return (String(decoding: scratch, as: UTF8.self), hash)
     }
@@ -604,7 +651,7 @@ private struct Reader {
             guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                if let observer { observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position])) }
+                observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
                 let hash = Self.hash(bytes.baseAddress! + start, position - start)
                 position += 1
                 return hash
@@ -614,7 +661,7 @@ private struct Reader {
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
-        if let observer { scratch.withUnsafeBytes { observer.key($0) } }
+        scratch.withUnsafeBytes { observer.key($0) }
         return scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
     }
 

@@ -54,7 +54,7 @@ package final class TapeRecorder: JSONParseObserver {
     /// Records the tape of `bytes` without building a value.
     package func scan(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) {
         reset()
-        try parser.scan(bytes, observer: self)
+        try parser.scan(bytes, recorder: self)
     }
 
     package func beginContainer(isObject: Bool) {

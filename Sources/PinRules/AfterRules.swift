@@ -18,7 +18,7 @@ struct PipelineCall {
 extension MappingSession {
     /// Runs every rule's `after` hook over the calls, in rule order. Returns the calls to send,
     /// or nil when the outcome is final (every call dropped, or an error).
-    func runAfterRules(_ mapped: [PintrkCall], event: JSONValue, original: JSONValue, into outcome: inout Outcome) -> [PintrkCall]? {
+    func runAfterRules(_ mapped: [PintrkCall], event: PipelineEvent, original: PipelineEvent, into outcome: inout Outcome) -> [PintrkCall]? {
         var calls: [PipelineCall] = mapped.enumerated().map { index, call in
             let nextIsTrack = index + 1 < mapped.count && mapped[index + 1].function == "track"
             return PipelineCall(call: call, isLimitedDataSet: call.function == "set" && nextIsTrack)
@@ -28,7 +28,7 @@ extension MappingSession {
             guard !calls.isEmpty else { break }
             let tables = JSONValue.array(calls.map { Self.table(for: $0.call) })
             let values: [JSONValue]
-            switch callHook("after", of: rule, with: [.json(tables), .json(event)], original: original, into: &outcome) {
+            switch callHook("after", of: rule, with: [.json(tables), event.argument], original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

@@ -47,7 +47,7 @@ public final class MappingSession {
     let rules: [LoadedRule]
     let hasBeforeHooks: Bool
     let mapper: PinterestMapper
-    let parser = JSONParser()
+    let parser = JSONTapeParser()
     /// Remarks made while loading the rules.
     public let loadWarnings: [String]
     /// What the rules used while mapping the last event (instructions, peak memory and time,
@@ -128,27 +128,20 @@ public final class MappingSession {
         if let last = content.last, last == UInt8(ascii: "\r") {
             content = UnsafeRawBufferPointer(rebasing: content.dropLast())
         }
-        let event: JSONValue
-        var prepared: PreparedJSON? = nil
         if content.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             return invalid(raw: content, message: "empty line", line: lineNumber)
         }
+        // Parsed into a tape, not a tree: rules and the mapping build only what they read.
+        let event: JSONTape
         do {
-            if hasBeforeHooks {
-                // The first hook gets the event encoded while it was parsed.
-                let parsed = try sandbox.prepare(content, with: parser)
-                event = parsed.value
-                prepared = parsed
-            } else {
-                event = try parser.parse(content)
-            }
+            event = try parser.parse(content)
         } catch {
             return invalid(raw: content, message: error.description, line: lineNumber)
         }
-        guard case .object = event else {
-            return invalid(raw: content, message: "expected a JSON object, found \(Self.typeName(event))", line: lineNumber)
+        guard event.kind(of: event.root) == .object else {
+            return invalid(raw: content, message: "expected a JSON object, found \(Self.typeName(event.kind(of: event.root)))", line: lineNumber)
         }
-        return map(event: event, prepared: prepared, line: lineNumber)
+        return map(event: .tape(event), line: lineNumber)
     }
 
     /// Maps one NDJSON line given as bytes.
@@ -158,22 +151,22 @@ public final class MappingSession {
 
     /// Maps one event. Never throws: every failure is an outcome.
     public func map(event original: JSONValue, line: Int? = nil) -> Outcome {
-        map(event: original, prepared: nil, line: line)
+        map(event: .value(original), line: line)
     }
 
-    /// `prepared`, when given, is `original` parsed with its encoding for the bridge.
-    func map(event original: JSONValue, prepared: PreparedJSON?, line: Int?) -> Outcome {
+    func map(event original: PipelineEvent, line: Int?) -> Outcome {
         lastEventUsage = RuleUsage()
-        var outcome = Outcome(line: line, messageId: original["messageId"], status: .sent)
-        guard case .object = original else {
+        var outcome = Outcome(line: line, messageId: original.member("messageId"), status: .sent)
+        guard original.isObject else {
+            let value = original.json
             outcome.status = .invalid
-            outcome.failure = .init(kind: "input", message: "expected a JSON object, found \(Self.typeName(original))")
-            outcome.raw = JSONWriter.string(original)
+            outcome.failure = .init(kind: "input", message: "expected a JSON object, found \(Self.typeName(value))")
+            outcome.raw = JSONWriter.string(value)
             return outcome
         }
-        guard let event = runBeforeRules(original, prepared: prepared, into: &outcome) else { return outcome }
+        guard let event = runBeforeRules(original, into: &outcome) else { return outcome }
         let calls: [PintrkCall]
-        switch mapper.map(event) {
+        switch mapper.map(event.message) {
         case .calls(let mapped, let warnings):
             outcome.warnings += warnings
             calls = mapped
@@ -190,7 +183,7 @@ public final class MappingSession {
             outcome.warnings += warnings
             outcome.status = .error
             outcome.failure = .init(kind: "mapping", message: message)
-            outcome.event = original
+            outcome.event = original.json
             return outcome
         }
         guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return outcome }
@@ -201,6 +194,17 @@ public final class MappingSession {
     private func invalid(raw: UnsafeRawBufferPointer, message: String, line: Int?) -> Outcome {
         Outcome(line: line, status: .invalid, failure: .init(kind: "input", message: message),
                 raw: String(decoding: raw, as: UTF8.self))
+    }
+
+    static func typeName(_ kind: JSONTape.Kind) -> String {
+        switch kind {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .integer, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 
     static func typeName(_ value: JSONValue) -> String {

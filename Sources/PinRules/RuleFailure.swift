@@ -10,8 +10,8 @@ enum RuleFailureEffect {
 }
 
 /// What calling one hook gave: its values, or the effect of its failure.
-enum HookCallResult {
-    case returned([JSONValue])
+enum HookCallResult<Value> {
+    case returned([Value])
     case failed(RuleFailureEffect)
 }
 
@@ -19,17 +19,39 @@ extension MappingSession {
     /// Calls a prelude trampoline for a rule's hook, accounts for its use, collects its warnings
     /// and logs (the trampolines return logs third), and applies `on_error` when it fails.
     func callHook(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
-                  original: JSONValue, into outcome: inout Outcome) -> HookCallResult {
+                  original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONValue> {
         do {
             let result = try sandbox.call(prelude, field: trampoline, arguments: [.json(.integer(Int64(rule.index)))] + arguments)
-            lastEventUsage.add(result.statistics)
-            outcome.warnings += result.warnings.map { "\(rule.name): \($0)" }
-            appendLogs(result.values.count > 2 ? result.values[2] : nil, rule: rule, to: &outcome)
-            return .returned(result.values)
+            return .returned(returned(result.values, logs: result.values.count > 2 ? result.values[2] : nil,
+                                      warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {
-            lastEventUsage.add(sandbox.lastStatistics)
-            return .failed(apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome))
+            return .failed(failed(error, rule: rule, original: original, into: &outcome))
         }
+    }
+
+    /// `callHook` with the values as tapes (see `LuaSandbox.callReturningTapes`).
+    func callHookReturningTapes(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
+                                original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONTape> {
+        do {
+            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: [.json(.integer(Int64(rule.index)))] + arguments)
+            return .returned(returned(result.tapes, logs: result.tapes.count > 2 ? result.tapes[2].value : nil,
+                                      warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
+        } catch {
+            return .failed(failed(error, rule: rule, original: original, into: &outcome))
+        }
+    }
+
+    private func returned<Value>(_ values: [Value], logs: JSONValue?, warnings: [String], statistics: CallStatistics,
+                                 rule: LoadedRule, into outcome: inout Outcome) -> [Value] {
+        lastEventUsage.add(statistics)
+        outcome.warnings += warnings.map { "\(rule.name): \($0)" }
+        appendLogs(logs, rule: rule, to: &outcome)
+        return values
+    }
+
+    private func failed(_ error: SandboxError, rule: LoadedRule, original: PipelineEvent, into outcome: inout Outcome) -> RuleFailureEffect {
+        lastEventUsage.add(sandbox.lastStatistics)
+        return apply(failure(error, rule: rule), rule: rule, original: original, to: &outcome)
     }
 
     /// Describes a failed hook call as an outcome failure.
@@ -59,7 +81,7 @@ extension MappingSession {
     }
 
     /// Applies the rule's `on_error` to a failure: fills the outcome when the event ends here.
-    func apply(_ failure: Outcome.Failure, rule: LoadedRule, original: JSONValue, to outcome: inout Outcome) -> RuleFailureEffect {
+    func apply(_ failure: Outcome.Failure, rule: LoadedRule, original: PipelineEvent, to outcome: inout Outcome) -> RuleFailureEffect {
         switch rule.onError {
         case .pass:
             outcome.warnings.append("rule \(rule.name) failed and was passed over: \(failure.message)")
@@ -72,7 +94,7 @@ extension MappingSession {
         case .deadLetter:
             outcome.status = .error
             outcome.failure = failure
-            outcome.event = original
+            outcome.event = original.json
             return .finish
         }
     }

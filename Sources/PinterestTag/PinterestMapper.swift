@@ -69,11 +69,11 @@ public struct PinterestMapper: Sendable {
 
     /// Maps one message. Never throws: anything the message holds ends in a result.
     public func map(_ message: RudderMessage) -> MappingResult {
-        guard case .object = message.json else {
+        guard message.isObject else {
             return .failed(message: "a message must be a JSON object, found \(message.json.typeDescription)",
                            event: message.json, warnings: [])
         }
-        guard let typeValue = message.json["type"], !typeValue.isNull else {
+        guard let typeValue = message.member("type"), !typeValue.isNull else {
             return .unsupported(reason: "the message has no 'type'")
         }
         guard case .string(let type) = typeValue else {
@@ -172,7 +172,7 @@ public struct PinterestMapper: Sendable {
 
     /// `properties` as an object; absent or null is empty, anything else is empty with a warning.
     func readProperties(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
-        guard let value = message.json["properties"], !value.isNull else { return JSONObject() }
+        guard let value = message.member("properties"), !value.isNull else { return JSONObject() }
         guard case .object(let object) = value else {
             warnings.append("properties is \(value.typeDescription), not an object: ignored")
             return JSONObject()
@@ -495,7 +495,7 @@ public struct PinterestMapper: Sendable {
         var warnings: [String] = []
         guard let email = message.contextTraits?["email"], email.isTruthy else {
             var reason = "identify has no email in context.traits.email, so there is nothing to set"
-            if let topLevel = message.json["traits"]?["email"], topLevel.isTruthy {
+            if let topLevel = message.traits?["email"], topLevel.isTruthy {
                 reason += " (traits.email is ignored, as in RudderStack)"
             }
             return .nothingToSend(reason: reason, warnings: [])

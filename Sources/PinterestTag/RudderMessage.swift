@@ -3,47 +3,111 @@ public import PinJSON
 /// A RudderStack message. Keeps the whole original JSON, since dedup keys and rules read arbitrary
 /// paths, with typed accessors for what the mapping needs. Accessors never fail: a member of the
 /// wrong type reads as absent.
+///
+/// A message made from a `JSONTape` is read in place: only the members the mapping asks for are
+/// built as values (a 1 KB event's `context`, say, never is).
 public struct RudderMessage: Sendable, Equatable {
-    /// The message exactly as received.
-    public let json: JSONValue
+    private enum Storage: Sendable {
+        case value(JSONValue)
+        case tape(JSONTape)
+    }
+
+    private let storage: Storage
 
     /// Wraps a message as received; any JSON value is accepted.
-    public init(_ json: JSONValue) { self.json = json }
+    public init(_ json: JSONValue) { storage = .value(json) }
+
+    /// Wraps a message in tape form, read on demand.
+    public init(tape: JSONTape) { storage = .tape(tape) }
+
+    /// The message exactly as received (built, for a message made from a tape).
+    public var json: JSONValue {
+        switch storage {
+        case .value(let value): return value
+        case .tape(let tape): return tape.value
+        }
+    }
+
+    public static func == (lhs: RudderMessage, rhs: RudderMessage) -> Bool { lhs.json == rhs.json }
+
+    /// Whether the message is a JSON object (anything else is no message).
+    public var isObject: Bool {
+        switch storage {
+        case .value(let value): return value.objectValue != nil
+        case .tape(let tape): return tape.kind(of: tape.root) == .object
+        }
+    }
+
+    /// The top-level member `key`, with whatever JSON type it has.
+    public func member(_ key: String) -> JSONValue? {
+        switch storage {
+        case .value(let value): return value[key]
+        case .tape(let tape): return tape.member(key, of: tape.root).map { tape.value(of: $0) }
+        }
+    }
 
     /// `type` when it is a string (`track`, `page`, `identify`, ...).
-    public var type: String? { json["type"]?.stringValue }
+    public var type: String? {
+        switch storage {
+        case .value(let value): return value["type"]?.stringValue
+        case .tape(let tape): return tape.member("type", of: tape.root).flatMap { tape.string(at: $0) }
+        }
+    }
     /// `event`, the track event name, with whatever JSON type it has.
-    public var event: JSONValue? { json["event"] }
+    public var event: JSONValue? { member("event") }
     /// `messageId`, with whatever JSON type it has.
-    public var messageId: JSONValue? { json["messageId"] }
+    public var messageId: JSONValue? { member("messageId") }
     /// `properties` when it is an object.
-    public var properties: JSONObject? { json["properties"]?.objectValue }
+    public var properties: JSONObject? { member("properties")?.objectValue }
     /// `context.traits` when it is an object.
-    public var contextTraits: JSONObject? { json["context"]?["traits"]?.objectValue }
+    public var contextTraits: JSONObject? {
+        switch storage {
+        case .value(let value): return value["context"]?["traits"]?.objectValue
+        case .tape(let tape):
+            guard let context = tape.member("context", of: tape.root), let traits = tape.member("traits", of: context),
+                  tape.kind(of: traits) == .object else { return nil }
+            return tape.value(of: traits).objectValue
+        }
+    }
+    /// Top-level `traits` when it is an object (RudderStack's mapping does not read it).
+    public var traits: JSONObject? { member("traits")?.objectValue }
     /// `name` of a page call.
-    public var name: JSONValue? { json["name"] }
+    public var name: JSONValue? { member("name") }
     /// `category` of a page call.
-    public var category: JSONValue? { json["category"] }
+    public var category: JSONValue? { member("category") }
 
     /// The value at a dot path, read the way RudderStack's `get-value` reads it: the whole path as
     /// one key first, then member by member (array elements by index), where a member name may
     /// itself contain dots (`properties.a.b` finds `{"properties": {"a.b": 1}}`).
     public func value(atPath path: String) -> JSONValue? {
-        Self.lookup(path, in: json)
+        switch storage {
+        case .value(let value):
+            return Self.lookup(path, in: value, isContainer: { $0.objectValue != nil || $0.arrayValue != nil }, member: Self.member)
+        case .tape(let tape):
+            let found = Self.lookup(path, in: tape.root, isContainer: {
+                let kind = tape.kind(of: $0)
+                return kind == .object || kind == .array
+            }, member: { key, node in
+                switch tape.kind(of: node) {
+                case .object: return tape.member(key, of: node)
+                case .array: return Self.arrayIndex(key).flatMap { tape.element($0, of: node) }
+                default: return nil
+                }
+            })
+            return found.map { tape.value(of: $0) }
+        }
     }
 
-    static func lookup(_ path: String, in root: JSONValue) -> JSONValue? {
-        if case .object(let object) = root, let whole = object[path] { return whole }
+    /// The walk of `value(atPath:)` over any tree of nodes.
+    static func lookup<Node>(_ path: String, in root: Node, isContainer: (Node) -> Bool, member: (String, Node) -> Node?) -> Node? {
+        if isContainer(root), let whole = member(path, root) { return whole }
         let segments = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         var target = root
         var index = 0
         while index < segments.count {
-            switch target {
-            case .object, .array: break
-            default: return nil  // get-value stops at anything that is not an object
-            }
+            guard isContainer(target) else { return nil }  // get-value stops at anything that is not an object
             var key = segments[index]
-            if let next = member(key, of: target) {
+            if let next = member(key, target) {
                 target = next
             } else {
                 var found = false
@@ -51,7 +115,7 @@ public struct RudderMessage: Sendable, Equatable {
                 while joined < segments.count {
                     key += "." + segments[joined]
                     joined += 1
-                    if let next = member(key, of: target) {
+                    if let next = member(key, target) {
                         target = next
                         index = joined - 1
                         found = true
@@ -65,14 +129,18 @@ public struct RudderMessage: Sendable, Equatable {
         return target
     }
 
+    /// `key` as an array position: a canonical decimal.
+    private static func arrayIndex(_ key: String) -> Int? {
+        guard let position = Int(key), position >= 0, String(position) == key else { return nil }
+        return position
+    }
+
     private static func member(_ key: String, of value: JSONValue) -> JSONValue? {
         switch value {
         case .object(let object):
             return object[key]
         case .array(let elements):
-            guard let position = Int(key), position >= 0, position < elements.count, String(position) == key else {
-                return nil
-            }
+            guard let position = arrayIndex(key), position < elements.count else { return nil }
             return elements[position]
         default:
             return nil

@@ -229,6 +229,36 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(broken.status, .error)
         XCTAssertEqual(broken.failure?.kind, "mapping")
     }
+    /// Lines are parsed into tapes and rules give tapes back; events given as values take the
+    /// value path. Both must give the same outcomes, whatever the rules do.
+    func testLinesAndValuesGiveTheSameOutcomes() throws {
+        let rules = [
+            #"return { before = function(e) if e.event == "Drop Me" then return drop("dropped") end end }"#,
+            #"return { before = function(e) if type(e.properties) == "table" then e.properties.extra = {b = 1, a = array({1})}; e.properties.zz = null end end }"#,
+            #"return { before = function(e) if e.event == "Replace Me" then return {type = "track", event = "Lead Generated", messageId = e.messageId, properties = e.properties} end end }"#,
+            #"return { before = function(e) if e.event == "Fail Me" then error("boom") end; e.event = e.event and (e.event .. "") end }"#,
+            #"return { name = "after", after = function(call, event) if call.fn == "track" then call.data.seen = event.messageId end end }"#,
+        ]
+        let session = try session(rules)
+        var lines: [String] = []
+        for (index, name) in ["Product Added", "Drop Me", "Replace Me", "Fail Me", "Lead Generated", "Order Completed"].enumerated() {
+            let properties: JSONValue = ["revenue": 12.5, "products": [["sku": .string("s\(index)"), "price": 3, "name": "é\u{301}"]], "nested": ["k": [1, 2.0, nil]]]
+            lines.append(JSONWriter.string(track(name, id: "m\(index)", properties: properties)))
+        }
+        lines += [
+            #"{"type":"page","name":"Home","messageId":"p1","context":{"traits":{"email":"a@b.c","optOutType":"LDP","state":"CA"}}}"#,
+            #"{"type":"identify","messageId":"i1","context":{"traits":{"email":"a@b.c"}}}"#,
+            #"{"type":"track","event":"Product Added","messageId":"d1","properties":{"a":1,"a":{"b":2}}}"#,
+            #"{"type":"alias","messageId":"x1"}"#,
+            #"{"type":"track","event":7,"messageId":"x2"}"#,
+        ]
+        for (index, line) in lines.enumerated() {
+            let fromLine = session.map(line: Array(line.utf8), lineNumber: index + 1)
+            let fromValue = session.map(event: try JSONParser().parse(line), line: index + 1)
+            XCTAssertEqual(fromLine, fromValue, line)
+            XCTAssertEqual(JSONWriter.string(fromLine.json), JSONWriter.string(fromValue.json), line)
+        }
+    }
 }
 
 /// The streaming writer gives the same bytes as the outcome's JSON value.

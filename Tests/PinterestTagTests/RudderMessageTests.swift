@@ -31,4 +31,27 @@ struct RudderMessageTests {
         #expect(message.value(atPath: "a.missing") == nil)
         #expect(message.value(atPath: "") == nil)
     }
+
+    @Test func tapeMessagesReadAlike() throws {
+        let texts = [
+            #"{"type":"track","event":"E","messageId":"m","properties":{"a":1},"context":{"traits":{"email":"x"}},"traits":{"email":"t"},"name":"n","category":7}"#,
+            #"{"type":1,"properties":[],"context":{"traits":"x"},"traits":[1]}"#,
+            #"{"a":{"b.c":{"d":1},"list":[{"x":2}]},"e.f":3,"s":"str","":{"":5}}"#,
+            #"[1,{"a":2}]"#,
+            #""just a string""#,
+        ]
+        let paths = ["a.b.c.d", "a.list.0.x", "e.f", "a.list.01", "a.list.-0", "s.length", "a.missing", "", ".", "..", "0", "1.a", "a.b.c", "type", "context.traits.email", "properties.a"]
+        for text in texts {
+            let value = try json(text)
+            let built = RudderMessage(value), read = RudderMessage(tape: JSONTape(value))
+            #expect(read.isObject == built.isObject, "\(text)")
+            #expect(read.type == built.type && read.event == built.event && read.messageId == built.messageId, "\(text)")
+            #expect(read.properties == built.properties && read.contextTraits == built.contextTraits && read.traits == built.traits, "\(text)")
+            #expect(read.name == built.name && read.category == built.category, "\(text)")
+            #expect(read.json == value && read == built, "\(text)")
+            for path in paths {
+                #expect(read.value(atPath: path) == built.value(atPath: path), "\(text) at \(path)")
+            }
+        }
+    }
 }

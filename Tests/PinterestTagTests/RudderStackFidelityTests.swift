@@ -424,4 +424,14 @@ struct RudderStackFidelityTests {
             #expect(data?.keys == expected.objectValue?.keys, "case \(index): key order")
         }
     }
+
+    @Test("messages read in place from a tape map exactly as built ones")
+    func tapeMessagesMapAlike() throws {
+        let mapper = try mapper(Self.config)
+        for (index, testCase) in Self.cases.enumerated() {
+            let value = try json(testCase.event)
+            let fromTape = mapper.map(RudderMessage(tape: JSONTape(value)))
+            #expect(fromTape == mapper.map(RudderMessage(value)), "case \(index)")
+        }
+    }
 }
