@@ -19,8 +19,6 @@ public struct LuaReference: Hashable, Sendable {
 /// the sandbox already holds.
 public enum LuaArgument: Sendable {
     case json(JSONValue)
-    /// A value parsed with its encoding: the same as `.json(prepared.value)`, without encoding it.
-    case prepared(PreparedJSON)
     /// A value in tape form: the same as `.json(tape.value)`, without building or encoding it.
     case tape(JSONTape)
     case reference(LuaReference)
@@ -57,7 +55,6 @@ public final class LuaSandbox {
     private let state: OpaquePointer
     private let context: UnsafeMutablePointer<pinrules_ctx>
     private let encoder: TapeEncoder
-    private let recorder = TapeRecorder(collectsContainers: true)
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -170,7 +167,7 @@ public final class LuaSandbox {
         return LuaCallResult(values: values, warnings: resultWarnings(), statistics: lastStatistics)
     }
 
-    /// `call`, with the results as tapes: the parts of tape (or prepared) arguments that came
+    /// `call`, with the results as tapes: the parts of tape arguments that came
     /// back unchanged are copied as bytes, and nothing is built as a `JSONValue`. The values
     /// are those `call` returns (`LuaTapeCallResult.values` of each is equal to them).
     public func callReturningTapes(_ reference: LuaReference, field: String? = nil, arguments: [LuaArgument] = []) throws(SandboxError) -> LuaTapeCallResult {
@@ -210,14 +207,6 @@ public final class LuaSandbox {
     private func resultWarnings() -> [String] {
         guard let text = context.pointee.warnings else { return [] }
         return String(cString: text).split(separator: "\n").map { "invalid UTF-8 repaired at \($0)" }
-    }
-
-    /// Parses a JSON text and records, on the way, the encoding a call needs: pass the result
-    /// as `LuaArgument.prepared` (to any sandbox) instead of `.json(value)` to skip encoding.
-    public func prepare(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> PreparedJSON {
-        let value = try recorder.parse(bytes, with: parser)
-        guard recorder.isValid else { return PreparedJSON(value: value, tape: [], containers: [], depth: recorder.depth) }
-        return PreparedJSON(value: value, tape: [UInt8](recorder.bytes), containers: recorder.containers, depth: recorder.depth)
     }
 
     /// Makes `os.time()` return `seconds` (and `os.date()` format it) until changed; nil

@@ -25,14 +25,6 @@ final class TapeEncoder {
         for argument in arguments {
             switch argument {
             case .json(let value): try append(value)
-            case .prepared(let prepared):
-                guard !prepared.tape.isEmpty else {
-                    try append(prepared.value)
-                    continue
-                }
-                guard prepared.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
-                prepared.tape.withUnsafeBytes { tape.append(raw: $0) }
-                containers.append(list: prepared.containers)
             case .tape(let document):
                 guard document.depth <= maxDepth else { throw .badArgument(reason: "nesting deeper than \(maxDepth)") }
                 document.bytes.withUnsafeBytes { tape.append(raw: $0) }
@@ -51,24 +43,8 @@ final class TapeEncoder {
     }
 }
 
-/// A JSON value parsed together with its encoding for the bridge (`LuaSandbox.prepare`):
-/// handing it to a call as `LuaArgument.prepared` skips walking the value again, which for a
-/// 1 KB event costs about as much as parsing it.
-public struct PreparedJSON: Sendable {
-    /// The parsed value.
-    public let value: JSONValue
-    /// The value in the argument tape format (see bridge.c), or empty when the document had a
-    /// duplicate key (the call then encodes `value` itself).
-    let tape: [UInt8]
-    /// Its arrays and objects in tape order.
-    let containers: [JSONValue]
-    /// How deeply its containers nest (1 for a flat object).
-    let depth: Int
-}
-
-/// The containers of an argument tape by number: the encoder's own, whole lists taken from
-/// prepared arguments without copying (and retaining) their elements one by one, and the
-/// containers of tape arguments, built only if a result refers to them.
+/// The containers of an argument tape by number: the encoder's own, and those of tape
+/// arguments, built only if a result refers to them.
 struct ArgumentContainers: TapeContainerSink {
     private enum Segment {
         case values([JSONValue])
@@ -108,13 +84,6 @@ struct ArgumentContainers: TapeContainerSink {
         var copy = self
         copy.closeOwn()
         return (0..<count).compactMap { copy[$0] }
-    }
-
-    mutating func append(list: [JSONValue]) {
-        closeOwn()
-        segments.append(.values(list))
-        firsts.append(count)
-        count += list.count
     }
 
     mutating func append(tape: JSONTape) {
@@ -297,6 +266,9 @@ struct TapePatcher {
     private var containersWritten = 0
     /// False once an argument container was copied: its depth is not known without a walk.
     private var depthKnown = true
+    /// What became of each member of the changed objects being written, innermost last (one
+    /// buffer for all of them, rather than an array per object).
+    private var fates: [Int] = []
 
     init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer) {
         self.result = result
@@ -487,17 +459,19 @@ struct TapePatcher {
         let originCount = u32(arguments, at: origin + 1)
         let count = try readU32()
         // Per original member: where its result value starts, -1 kept as it was, 0 gone.
-        var fate = [Int](repeating: 0, count: originCount)
+        let base = fates.count
+        fates.append(contentsOf: repeatElement(0, count: originCount))
+        defer { fates.removeLast(fates.count - base) }
         var added: [(key: [UInt8], value: Int)] = []
         for _ in 0..<count {
             let marker = try readU32()
             if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
                 let index = try readU32()
-                guard index < originCount, fate[index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                guard index < originCount, fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
                 if marker == Int(UInt32.max) {
-                    fate[index] = -1
+                    fates[base + index] = -1
                 } else {
-                    fate[index] = position
+                    fates[base + index] = position
                     try skipValue()
                 }
             } else {
@@ -516,7 +490,7 @@ struct TapePatcher {
         for index in 0..<originCount {
             let valueAt = at + 4 + u32(arguments, at: at)
             let memberEnd = valueAt + reader.size(at: valueAt)
-            switch fate[index] {
+            switch fates[base + index] {
             case -1:
                 copyArgument(at: at, through: memberEnd)
                 let inside = reader.containers(at: valueAt)
@@ -528,7 +502,7 @@ struct TapePatcher {
                 break
             default:
                 copyArgument(at: at, through: valueAt)
-                position = fate[index]
+                position = fates[base + index]
                 deepest = max(deepest, try patchValue())
             }
             at = memberEnd

@@ -25,7 +25,17 @@ public struct JSONWriter: Sendable {
 
     /// Appends raw bytes that are already JSON (or a separator).
     public mutating func writeRaw(_ text: StaticString) {
-        bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        // Most are punctuation: one byte, where the general append costs ~90 instructions.
+        let start = text.utf8Start
+        switch text.utf8CodeUnitCount {
+        case 1:
+            bytes.append(start[0])
+        case 2:
+            bytes.append(start[0])
+            bytes.append(start[1])
+        default:
+            bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: text.utf8CodeUnitCount))
+        }
     }
 
     public mutating func writeRaw(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }

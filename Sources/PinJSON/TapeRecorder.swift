@@ -4,8 +4,6 @@
 package final class TapeRecorder: JSONParseObserver {
     private struct State {
         var tape = TapeBuffer()
-        var collectsContainers: Bool
-        var containers: [JSONValue] = []
         var count = 0
         var valid = true
         var maxDepth = 0
@@ -15,11 +13,9 @@ package final class TapeRecorder: JSONParseObserver {
 
     private let state: UnsafeMutablePointer<State>
 
-    /// `collectsContainers`: keep each parsed array and object, in tape order (`containers`).
-    package init(collectsContainers: Bool) {
+    package init() {
         state = .allocate(capacity: 1)
-        state.initialize(to: State(collectsContainers: collectsContainers))
-        state.pointee.containers.reserveCapacity(32)
+        state.initialize(to: State())
         state.pointee.open.reserveCapacity(16)
     }
 
@@ -34,21 +30,13 @@ package final class TapeRecorder: JSONParseObserver {
     /// False when the last document had (possibly) duplicate keys: its tape does not match it.
     package var isValid: Bool { state.pointee.valid }
     package var depth: Int { state.pointee.maxDepth }
-    package var containers: [JSONValue] { state.pointee.containers }
 
     private func reset() {
         state.pointee.tape.removeAll()
-        state.pointee.containers.removeAll(keepingCapacity: true)
         state.pointee.count = 0
         state.pointee.open.removeAll(keepingCapacity: true)
         state.pointee.valid = true
         state.pointee.maxDepth = 0
-    }
-
-    /// Parses `bytes` into a value and records its tape.
-    package func parse(_ bytes: UnsafeRawBufferPointer, with parser: JSONParser) throws(JSONParseError) -> JSONValue {
-        reset()
-        return try parser.parse(bytes, observer: self)
     }
 
     /// Records the tape of `bytes` without building a value.
@@ -63,11 +51,12 @@ package final class TapeRecorder: JSONParseObserver {
         s.pointee.open.append((offset, s.pointee.count))
         s.pointee.maxDepth = max(s.pointee.maxDepth, s.pointee.open.count)
         s.pointee.count += 1
-        if s.pointee.collectsContainers { s.pointee.containers.append(.null) }
     }
 
+    @inline(__always)
     package func key(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: nil, text: text) }
 
+    @inline(__always)
     package func string(_ text: UnsafeRawBufferPointer) { state.pointee.tape.append(tag: UInt8(ascii: "s"), text: text) }
 
     package func scalar(_ value: JSONValue) {
@@ -87,7 +76,6 @@ package final class TapeRecorder: JSONParseObserver {
             return
         }
         s.pointee.tape.finishContainer(at: offset, members: members, descendants: s.pointee.count - number - 1)
-        if s.pointee.collectsContainers { s.pointee.containers[number] = value }
     }
 
     package func duplicateKey() { state.pointee.valid = false }
@@ -97,7 +85,7 @@ package final class TapeRecorder: JSONParseObserver {
 /// buffers from one text to the next. One per thread (it is not `Sendable`).
 public final class JSONTapeParser {
     public let parser: JSONParser
-    private let recorder = TapeRecorder(collectsContainers: false)
+    private let recorder = TapeRecorder()
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser

@@ -153,16 +153,24 @@ public struct PinterestMapper: Sendable {
     /// names take the general path, since Unicode lowercasing can turn them into ASCII (the
     /// Kelvin sign K becomes k).
     static func builtInEvent(_ eventName: String) -> String? {
-        let utf8 = eventName.utf8
-        guard utf8.allSatisfy({ $0 < 0x80 }) else { return builtInEventMap[eventName.lowercased()] }
-        for (name, event) in builtInEventList where name.utf8.count == utf8.count {
-            if zip(name.utf8, utf8).allSatisfy({ $0 == asciiLowercased($1) }) { return event }
+        var name = eventName
+        let ascii: String?? = name.withUTF8 { utf8 in
+            guard utf8.allSatisfy({ $0 < 0x80 }) else { return .none }
+            for (builtIn, event) in builtInEventList where builtIn.count == utf8.count {
+                var same = true
+                for index in 0..<utf8.count where builtIn[index] != asciiLowercased(utf8[index]) {
+                    same = false
+                    break
+                }
+                if same { return .some(event) }
+            }
+            return .some(nil)
         }
-        return nil
+        return ascii ?? builtInEventMap[eventName.lowercased()]
     }
 
-    /// `builtInEventMap` as a list, for the ASCII comparison.
-    private static let builtInEventList: [(name: String, event: String)] = builtInEventMap.map { ($0.key, $0.value) }
+    /// `builtInEventMap` as a list of UTF-8 names, for the ASCII comparison.
+    private static let builtInEventList: [(name: [UInt8], event: String)] = builtInEventMap.map { (Array($0.key.utf8), $0.value) }
 
     private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
