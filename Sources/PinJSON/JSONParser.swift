@@ -116,6 +116,30 @@ private let powersOfTen: [Double] = [
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ]
 
+/// The hashes of the keys of the objects being parsed, innermost last. An array that only
+/// grows, with a count of its own: truncating a Swift array (`removeLast(_:)`) could give up
+/// its storage and make the next object allocate again, which cost more than the scan.
+struct KeyHashStack {
+    private var storage: [UInt64] = []
+    private(set) var count = 0
+
+    @inline(__always)
+    subscript(index: Int) -> UInt64 { storage[index] }
+
+    @inline(__always)
+    mutating func append(_ hash: UInt64) {
+        if count < storage.count {
+            storage[count] = hash
+        } else {
+            storage.append(hash)
+        }
+        count += 1
+    }
+
+    @inline(__always)
+    mutating func truncate(to newCount: Int) { count = newCount }
+}
+
 private struct Reader<Observer: ParseObservation> {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
@@ -125,7 +149,7 @@ private struct Reader<Observer: ParseObservation> {
     var scratch: [UInt8] = []
     /// Hashes of the keys of the objects being parsed, innermost last: each object looks for
     /// a duplicate among its own keys' hashes and compares strings only when two hashes match.
-    var keyHashes: [UInt64] = []
+    var keyHashes = KeyHashStack()
 
     let observer: Observer
     /// False for `scan`: check and report, build nothing.
@@ -141,7 +165,13 @@ private struct Reader<Observer: ParseObservation> {
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
         skipWhitespace()
-        let value = try parseValue()
+        let value: JSONValue
+        if buildsValues {
+            value = try parseValue()
+        } else {
+            try scanValue()
+            value = .null
+        }
         skipWhitespace()
         if position < bytes.count {
             throw fail("unexpected \(describe(bytes[position])) after the JSON value")
@@ -175,8 +205,8 @@ private struct Reader<Observer: ParseObservation> {
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard position < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[position] {
-        case UInt8(ascii: "{"): return buildsValues ? try parseObject() : try scanObject()
-        case UInt8(ascii: "["): return buildsValues ? try parseArray() : try scanArray()
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return observed(.bool(true))
         case UInt8(ascii: "f"): try expectLiteral("false"); return observed(.bool(false))
@@ -251,7 +281,7 @@ private struct Reader<Observer: ParseObservation> {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
-                keyHashes.removeLast(keyHashes.count - hashBase)
+                keyHashes.truncate(to: hashBase)
                 let object = JSONValue.object(JSONObject(uniqueMembers: elements))
                 observer.endContainer(object, count: elements.count)
                 return object
@@ -310,9 +340,24 @@ private struct Reader<Observer: ParseObservation> {
         return false
     }
 
+    /// `parseValue` for `scan`: the same checks, nothing built or returned.
+    mutating func scanValue() throws(JSONParseError) {
+        guard position < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): try scanObject()
+        case UInt8(ascii: "["): try scanArray()
+        case UInt8(ascii: "\""): _ = try parseString()
+        case UInt8(ascii: "t"): try expectLiteral("true"); observer.scalar(.bool(true))
+        case UInt8(ascii: "f"): try expectLiteral("false"); observer.scalar(.bool(false))
+        case UInt8(ascii: "n"): try expectLiteral("null"); observer.scalar(.null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): observer.scalar(try parseNumber())
+        default: throw unexpected()
+        }
+    }
+
     /// `parseObject` for `scan`: the same checks, no value. Keys are told apart by hash alone
     /// (a shared hash is reported as a possible duplicate).
-    mutating func scanObject() throws(JSONParseError) -> JSONValue {
+    mutating func scanObject() throws(JSONParseError) {
         try enter()
         observer.beginContainer(isObject: true)
         position += 1
@@ -321,7 +366,7 @@ private struct Reader<Observer: ParseObservation> {
             position += 1
             depth -= 1
             observer.endContainer(.null, count: 0)
-            return .null
+            return
         }
         var count = 0
         var large: Set<UInt64>? = nil
@@ -338,8 +383,8 @@ private struct Reader<Observer: ParseObservation> {
             }
             position += 1
             skipWhitespace()
-            _ = try parseValue()
-            if large == nil && count >= 32 { large = Set(keyHashes[hashBase...]) }
+            try scanValue()
+            if large == nil && count >= 32 { large = Set((hashBase..<keyHashes.count).map { keyHashes[$0] }) }
             if large != nil {
                 if large?.insert(hash).inserted == false { observer.duplicateKey() }
             } else {
@@ -363,9 +408,9 @@ private struct Reader<Observer: ParseObservation> {
             case UInt8(ascii: "}"):
                 position += 1
                 depth -= 1
-                keyHashes.removeLast(keyHashes.count - hashBase)
+                keyHashes.truncate(to: hashBase)
                 observer.endContainer(.null, count: count)
-                return .null
+                return
             default:
                 throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
             }
@@ -373,7 +418,7 @@ private struct Reader<Observer: ParseObservation> {
     }
 
     /// `parseArray` for `scan`.
-    mutating func scanArray() throws(JSONParseError) -> JSONValue {
+    mutating func scanArray() throws(JSONParseError) {
         try enter()
         observer.beginContainer(isObject: false)
         position += 1
@@ -382,11 +427,11 @@ private struct Reader<Observer: ParseObservation> {
             position += 1
             depth -= 1
             observer.endContainer(.null, count: 0)
-            return .null
+            return
         }
         var count = 0
         while true {
-            _ = try parseValue()
+            try scanValue()
             count += 1
             skipWhitespace()
             guard position < bytes.count else { throw fail("unexpected end of input") }
@@ -398,7 +443,7 @@ private struct Reader<Observer: ParseObservation> {
                 position += 1
                 depth -= 1
                 observer.endContainer(.null, count: count)
-                return .null
+                return
             default:
                 throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
             }
