@@ -211,7 +211,7 @@ public struct PinterestMapper: Sendable {
         data.reserveCapacity(min(properties.count, Self.allowedPropertyKeys.count) + customPropertyPaths.count + 4)
         // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in place.
         if let revenue = properties["revenue"], revenue.isTruthy { data.appendUnique("value", revenue) }
-        for (key, value) in properties.elements where Self.allowedPropertyKeys.contains(key) {
+        for (key, value) in properties.elements where Self.allowedPropertyNames.position(of: key) != nil {
             data[key] = value
         }
         if let query = properties["query"], !query.isNull { data["search_query"] = query }
@@ -243,20 +243,45 @@ public struct PinterestMapper: Sendable {
         return .success(data)
     }
 
-    /// One line item; falsy source values leave their key out.
+    /// One line item; falsy source values leave their key out. One pass over the product's
+    /// members (keys are unique, so this finds what lookups by name would).
     func lineItem(_ product: JSONObject) -> JSONObject {
+        // Slot 0 product_id, 1 sku, then the `lineItemFields` in order.
+        var found: (JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?)
+        for (key, value) in product.elements {
+            switch Self.lineItemSourceNames.position(of: key) {
+            case 0?: found.0 = value
+            case 1?: found.1 = value
+            case 2?: found.2 = value
+            case 3?: found.3 = value
+            case 4?: found.4 = value
+            case 5?: found.5 = value
+            case 6?: found.6 = value
+            case 7?: found.7 = value
+            default: break
+            }
+        }
         var item = JSONObject()
         item.reserveCapacity(7)
-        if let id = product["product_id"], id.isTruthy {
+        if let id = found.0, id.isTruthy {
             item.appendUnique("product_id", id)
-        } else if let sku = product["sku"], sku.isTruthy {
+        } else if let sku = found.1, sku.isTruthy {
             item.appendUnique("product_id", sku)
         }
-        for field in Self.lineItemFields {
-            if let value = product[field.source], value.isTruthy { item.appendUnique(field.key, value) }
-        }
+        let keys = Self.lineItemFields
+        if let value = found.2, value.isTruthy { item.appendUnique(keys[0].key, value) }
+        if let value = found.3, value.isTruthy { item.appendUnique(keys[1].key, value) }
+        if let value = found.4, value.isTruthy { item.appendUnique(keys[2].key, value) }
+        if let value = found.5, value.isTruthy { item.appendUnique(keys[3].key, value) }
+        if let value = found.6, value.isTruthy { item.appendUnique(keys[4].key, value) }
+        if let value = found.7, value.isTruthy { item.appendUnique(keys[5].key, value) }
         return item
     }
+
+    /// `allowedPropertyKeys`, for lookups by bytes without hashing.
+    static let allowedPropertyNames = NameList(allowedPropertyKeys)
+    /// `product_id`, `sku`, then the sources of `lineItemFields`.
+    static let lineItemSourceNames = NameList(["product_id", "sku"] + lineItemFields.map(\.source))
 
     // MARK: custom properties and event_id
 
@@ -514,5 +539,26 @@ public struct PinterestMapper: Sendable {
         var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
         applyEventId(to: &data, message: message, warnings: &warnings)
         return .calls([.set(data)], warnings: warnings)
+    }
+}
+
+/// A short fixed list of names, searched by UTF-8 bytes (lengths first): for the handful of
+/// keys the mapping looks for in every event, cheaper than hashing each key.
+struct NameList: Sendable {
+    private let names: [[UInt8]]
+
+    init<S: Sequence>(_ names: S) where S.Element == String {
+        self.names = names.map { Array($0.utf8) }
+    }
+
+    /// The position of `key` in the list, or nil.
+    func position(of key: String) -> Int? {
+        var key = key
+        return key.withUTF8 { bytes in
+            for (index, name) in names.enumerated() where name.count == bytes.count {
+                if name.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return index }
+            }
+            return nil
+        }
     }
 }
