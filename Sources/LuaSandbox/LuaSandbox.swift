@@ -55,6 +55,8 @@ public final class LuaSandbox {
     private let state: OpaquePointer
     private let context: UnsafeMutablePointer<pinrules_ctx>
     private let encoder: TapeEncoder
+    /// Where `callReturningTapes` writes its results before copying each out.
+    private var patchBuffer = TapeBuffer()
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -101,6 +103,7 @@ public final class LuaSandbox {
     }
 
     deinit {
+        patchBuffer.deallocate()
         pinrules_close(state, context)
         context.deallocate()
     }
@@ -174,7 +177,9 @@ public final class LuaSandbox {
         try invoke(reference, field: field, arguments: arguments)
         var tapes: [JSONTape] = []
         if let out = context.pointee.out {
-            var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len), arguments: encoder.bytes)
+            var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len),
+                                      arguments: encoder.bytes, buffer: patchBuffer)
+            defer { patchBuffer = patcher.out }
             tapes = try patcher.patchAll(count: Int(context.pointee.out_count))
         }
         return LuaTapeCallResult(tapes: tapes, warnings: resultWarnings(), statistics: lastStatistics)

@@ -262,7 +262,8 @@ struct TapePatcher {
     private var position = 0
     /// The argument tape of the call (a u32 count, then the arguments).
     private let arguments: UnsafeRawBufferPointer
-    private var out = TapeBuffer(capacity: 2048)
+    /// The output buffer, lent by the sandbox (kept from call to call); hand it back after.
+    private(set) var out: TapeBuffer
     private var containersWritten = 0
     /// False once an argument container was copied: its depth is not known without a walk.
     private var depthKnown = true
@@ -270,13 +271,13 @@ struct TapePatcher {
     /// buffer for all of them, rather than an array per object).
     private var fates: [Int] = []
 
-    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer) {
+    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, buffer: TapeBuffer) {
         self.result = result
         self.arguments = arguments
+        self.out = buffer
     }
 
     mutating func patchAll(count: Int) throws(SandboxError) -> [JSONTape] {
-        defer { out.deallocate() }
         var tapes: [JSONTape] = []
         tapes.reserveCapacity(count)
         for _ in 0..<count {

@@ -86,15 +86,28 @@ package final class TapeRecorder: JSONParseObserver {
 public final class JSONTapeParser {
     public let parser: JSONParser
     private let recorder = TapeRecorder()
+    /// For `FastTapeScanner`, kept from one text to the next.
+    private var fastTape = TapeBuffer()
+    private var keyHashes = KeyHashStack()
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser
     }
 
+    deinit { fastTape.deallocate() }
+
     /// The tape of a JSON text; the same errors as `JSONParser.parse`, and for a text with
     /// duplicate keys the tape of what `parse` makes of it (the last value wins, in the first
     /// one's place).
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
+        if let depth = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, into: &fastTape, keyHashes: &keyHashes) {
+            return JSONTape(encoded: [UInt8](fastTape.bytes), depth: depth)
+        }
+        return try parseCarefully(bytes)
+    }
+
+    /// The careful path alone (the fast one declined): the parser's own checks and errors.
+    package func parseCarefully(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
         try recorder.scan(bytes, with: parser)
         guard recorder.isValid else {
             // Keys that share a hash, maybe duplicates: the parser decides.
@@ -105,6 +118,11 @@ public final class JSONTapeParser {
 
     public func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONTape {
         try bytes.withUnsafeBytes { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }.get()
+    }
+
+    /// Whether the fast path takes `bytes` (for tests and benchmarks).
+    package func fastPathTakes(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, into: &fastTape, keyHashes: &keyHashes) != nil }
     }
 }
 

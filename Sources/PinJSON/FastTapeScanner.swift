@@ -1,0 +1,286 @@
+/// The common case of `JSONTapeParser`, written for speed: one pass over the bytes through a raw
+/// pointer, writing the tape as it goes, with no per-token calls or thrown errors. It takes only
+/// what is plain — strings without escapes, numbers without exponents that convert exactly on
+/// the fast path, moderate nesting, keys that differ in hash — and gives up (`nil`) on anything
+/// else, valid or not, so that the careful parser decides: its errors and its handling of the
+/// rare cases stay the only ones. When it succeeds its tape is byte for byte the careful one's
+/// (`FastTapeScannerTests` and the JSON fuzz suites check both).
+struct FastTapeScanner {
+    private let base: UnsafePointer<UInt8>
+    private let end: Int
+    private var position = 0
+    private let depthLimit: Int
+    private var deepest = 0
+    private var containers = 0
+
+    /// Scans `bytes` into `tape` (emptied first); the value's depth, or nil to defer to the
+    /// careful parser.
+    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Int? {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return nil }
+        var scanner = FastTapeScanner(base: start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, 64))
+        tape.removeAll()
+        keyHashes.truncate(to: 0)
+        scanner.skipWhitespace()
+        guard scanner.value(depth: 0, tape: &tape, keyHashes: &keyHashes) else { return nil }
+        scanner.skipWhitespace()
+        return scanner.position == scanner.end ? scanner.deepest : nil
+    }
+
+    private init(base: UnsafePointer<UInt8>, end: Int, depthLimit: Int) {
+        self.base = base
+        self.end = end
+        self.depthLimit = depthLimit
+    }
+
+    @inline(__always)
+    private mutating func skipWhitespace() {
+        while position < end {
+            switch base[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+        guard position < end else { return false }
+        switch base[position] {
+        case UInt8(ascii: "{"): return object(depth: depth, tape: &tape, keyHashes: &keyHashes)
+        case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: &keyHashes)
+        case UInt8(ascii: "\""):
+            guard let text = plainString() else { return false }
+            tape.append(tag: UInt8(ascii: "s"), text: text)
+            return true
+        case UInt8(ascii: "t"): return literal("true", tag: UInt8(ascii: "t"), tape: &tape)
+        case UInt8(ascii: "f"): return literal("false", tag: UInt8(ascii: "f"), tape: &tape)
+        case UInt8(ascii: "n"): return literal("null", tag: UInt8(ascii: "n"), tape: &tape)
+        default: return number(tape: &tape)
+        }
+    }
+
+    @inline(__always)
+    private mutating func literal(_ word: StaticString, tag: UInt8, tape: inout TapeBuffer) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard end - position >= count else { return false }
+        for offset in 0..<count where base[position + offset] != word.utf8Start[offset] { return false }
+        position += count
+        tape.append(tag: tag)
+        return true
+    }
+
+    private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+        guard depth < depthLimit else { return false }
+        position += 1
+        let header = tape.beginContainer(tag: UInt8(ascii: "o"), count: 0)
+        containers += 1
+        let first = containers
+        deepest = max(deepest, depth + 1)
+        let hashBase = keyHashes.count
+        defer { keyHashes.truncate(to: hashBase) }
+        var seen: UInt64 = 0
+        var count = 0
+        skipWhitespace()
+        if position < end && base[position] == UInt8(ascii: "}") {
+            position += 1
+            tape.finishContainer(at: header, members: 0, descendants: 0)
+            return true
+        }
+        while true {
+            skipWhitespace()
+            guard position < end, base[position] == UInt8(ascii: "\""), let key = plainString() else { return false }
+            // Keys that may be the same go to the careful parser, which knows what to do. A
+            // 64-bit summary of the hashes seen spares the comparisons for most keys.
+            let hash = hash(key)
+            let bit: UInt64 = 1 << (hash >> 58)
+            if seen & bit != 0 {
+                var slot = hashBase
+                while slot < keyHashes.count {
+                    if keyHashes[slot] == hash { return false }
+                    slot += 1
+                }
+            }
+            seen |= bit
+            keyHashes.append(hash)
+            tape.append(tag: nil, text: key)
+            skipWhitespace()
+            guard position < end, base[position] == UInt8(ascii: ":") else { return false }
+            position += 1
+            skipWhitespace()
+            guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
+            count += 1
+            skipWhitespace()
+            guard position < end else { return false }
+            if base[position] == UInt8(ascii: ",") {
+                position += 1
+            } else if base[position] == UInt8(ascii: "}") {
+                position += 1
+                tape.finishContainer(at: header, members: count, descendants: containers - first)
+                return true
+            } else {
+                return false
+            }
+        }
+    }
+
+    private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+        guard depth < depthLimit else { return false }
+        position += 1
+        let header = tape.beginContainer(tag: UInt8(ascii: "a"), count: 0)
+        containers += 1
+        let first = containers
+        deepest = max(deepest, depth + 1)
+        var count = 0
+        skipWhitespace()
+        if position < end && base[position] == UInt8(ascii: "]") {
+            position += 1
+            tape.finishContainer(at: header, members: 0, descendants: 0)
+            return true
+        }
+        while true {
+            skipWhitespace()
+            guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
+            count += 1
+            skipWhitespace()
+            guard position < end else { return false }
+            if base[position] == UInt8(ascii: ",") {
+                position += 1
+            } else if base[position] == UInt8(ascii: "]") {
+                position += 1
+                tape.finishContainer(at: header, members: count, descendants: containers - first)
+                return true
+            } else {
+                return false
+            }
+        }
+    }
+
+    /// The bytes of a string with no escapes and no control characters (valid UTF-8 is
+    /// checked), from its opening quote; moves past the closing one. Nil otherwise.
+    private mutating func plainString() -> UnsafeRawBufferPointer? {
+        position += 1
+        let start = position
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while true {
+            while position + 8 <= end {
+                let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+                let control = (word &- ones &* 0x20) & ~word
+                let quotes = word ^ (ones &* 0x22)
+                let backslashes = word ^ (ones &* 0x5C)
+                let quote = (quotes &- ones) & ~quotes
+                let backslash = (backslashes &- ones) & ~backslashes
+                let special = (control | quote | backslash | word) & highs
+                if special != 0 {
+                    #if _endian(little)
+                    position += special.trailingZeroBitCount >> 3
+                    #endif
+                    break
+                }
+                position += 8
+            }
+            guard position < end else { return nil }
+            let byte = base[position]
+            if byte == UInt8(ascii: "\"") {
+                defer { position += 1 }
+                return UnsafeRawBufferPointer(start: base + start, count: position - start)
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            if byte >= 0x80 {
+                guard skipUTF8Sequence() else { return nil }
+            } else {
+                position += 1
+            }
+        }
+    }
+
+    /// One well-formed UTF-8 sequence (no overlongs, surrogates or values past U+10FFFF).
+    private mutating func skipUTF8Sequence() -> Bool {
+        let lead = base[position]
+        let length: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lower = 0xA0
+        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+        case 0xED: length = 3; upper = 0x9F
+        case 0xF0: length = 4; lower = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; upper = 0x8F
+        default: return false
+        }
+        guard end - position >= length else { return false }
+        let second = base[position + 1]
+        guard second >= lower && second <= upper else { return false }
+        for offset in 2..<max(2, length) where base[position + offset] & 0xC0 != 0x80 { return false }
+        position += length
+        return true
+    }
+
+    /// Integers of up to 18 digits, and decimals without exponent whose digits fit in 2^53
+    /// (converted with one exact division, as the careful parser's fast path does).
+    private mutating func number(tape: inout TapeBuffer) -> Bool {
+        var negative = false
+        if base[position] == UInt8(ascii: "-") {
+            negative = true
+            position += 1
+        }
+        guard position < end else { return false }
+        var significand: UInt64 = 0
+        var digits = 0
+        if base[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            while position < end, base[position] &- UInt8(ascii: "0") < 10 {
+                significand = significand &* 10 &+ UInt64(base[position] &- UInt8(ascii: "0"))
+                digits += 1
+                position += 1
+            }
+            guard digits > 0, digits <= 18 else { return false }
+        }
+        var fractionDigits = 0
+        if position < end && base[position] == UInt8(ascii: ".") {
+            position += 1
+            while position < end, base[position] &- UInt8(ascii: "0") < 10 {
+                significand = significand &* 10 &+ UInt64(base[position] &- UInt8(ascii: "0"))
+                fractionDigits += 1
+                position += 1
+            }
+            guard fractionDigits > 0, digits + fractionDigits <= 15 else { return false }
+        }
+        if position < end && (base[position] == UInt8(ascii: "e") || base[position] == UInt8(ascii: "E")) { return false }
+        if fractionDigits == 0 {
+            let magnitude = Int64(significand)
+            tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: negative ? -magnitude : magnitude))
+        } else {
+            let value = Double(significand) / Self.powersOfTen[fractionDigits]
+            tape.append(tag: UInt8(ascii: "d"), (negative ? -value : value).bitPattern)
+        }
+        return true
+    }
+
+    private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+    /// Length, first and last 8 bytes, mixed: equal keys hash alike, and keys of one object
+    /// seldom share all three (when they do, the careful parser compares them).
+    @inline(__always)
+    private func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var hash = UInt64(truncatingIfNeeded: key.count) &* multiplier
+        let start = UnsafeRawPointer(key.baseAddress!)
+        if key.count >= 8 {
+            hash = (hash ^ start.loadUnaligned(as: UInt64.self)) &* multiplier
+            hash = (hash ^ (start + key.count - 8).loadUnaligned(as: UInt64.self)) &* multiplier
+        } else if start - UnsafeRawPointer(base) + 8 <= end {
+            // The bytes after a key (its closing quote, at least) are in the text: load 8, keep
+            // the key's.
+            let word = start.loadUnaligned(as: UInt64.self) & ((1 << (8 * UInt64(key.count))) &- 1)
+            hash = (hash ^ word) &* multiplier
+        } else {
+            var word: UInt64 = 0
+            for offset in 0..<key.count { word |= UInt64(key[offset]) << (8 * UInt64(offset)) }
+            hash = (hash ^ word) &* multiplier
+        }
+        return hash ^ (hash >> 29)
+    }
+}

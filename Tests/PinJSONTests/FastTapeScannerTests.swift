@@ -1,0 +1,82 @@
+import XCTest
+@testable import PinJSON
+
+/// The fast path of `JSONTapeParser` must give exactly the careful path's tape whenever it
+/// takes a text, decline every text the careful path rejects, and take the texts events are
+/// made of (or it would be dead weight).
+final class FastTapeScannerTests: XCTestCase {
+    func assertAgrees(_ text: [UInt8], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        let parser = JSONTapeParser()
+        let careful: Result<JSONTape, any Error> = Result { try text.withUnsafeBytes { try parser.parseCarefully($0) } }
+        guard parser.fastPathTakes(text) else { return }
+        switch careful {
+        case .success(let expected):
+            let fast = try? parser.parse(text)
+            XCTAssertEqual(fast, expected, "\(label): \(String(decoding: text, as: UTF8.self))", file: file, line: line)
+            XCTAssertEqual(fast?.depth, expected.depth, label, file: file, line: line)
+        case .failure(let error):
+            XCTFail("\(label): the fast path took a text the parser rejects (\(error)): \(String(decoding: text, as: UTF8.self))", file: file, line: line)
+        }
+    }
+
+    func testTypicalEventsTakeTheFastPath() throws {
+        let event = #"{"anonymousId":"1818e811","channel":"web","context":{"app":{"build":"1.0.0"},"screen":{"density":2,"width":1440},"traits":{"email":"user@example.com"}},"integrations":{"All":true},"messageId":"36f6","type":"track","event":"Product Added","properties":{"value":34.26,"revenue":-0.5,"products":[{"price":117.02,"quantity":1,"variant":null,"on_sale":false}],"empty":{},"list":[]}}"#
+        let parser = JSONTapeParser()
+        XCTAssertTrue(parser.fastPathTakes(Array(event.utf8)))
+        assertAgrees(Array(event.utf8), "event")
+        XCTAssertEqual(try parser.parse(Array(event.utf8)).value, try JSONParser().parse(event))
+        for plain in [#"{"café":"naïve 😀"}"#, " [1, 2.5 ,\n-0, -0.0, 0.125, 123456789012345678] ", "true", "\"s\"", "{}", "[]", "-12"] {
+            XCTAssertTrue(parser.fastPathTakes(Array(plain.utf8)), plain)
+            assertAgrees(Array(plain.utf8), plain)
+        }
+    }
+
+    func testUnusualTextsGoToTheCarefulPath() {
+        let parser = JSONTapeParser()
+        let declined = [
+            #"{"a":"x\"y"}"#, #"{"a\n":1}"#, "[1e5]", "[1E-5]", "[0.1234567890123456]", "[1234567890123456789]",
+            #"{"a":1,"a":2}"#, "\u{FEFF}{}", "[01]", "[1.]", "[-]", "[tru]", "[nul]", "{\"a\":1,}", "[1,]", "{\"a\" 1}",
+            "[\"\u{01}\"]", String(repeating: "[", count: 65) + String(repeating: "]", count: 65), "", "   ", "{} x",
+        ]
+        for text in declined {
+            XCTAssertFalse(parser.fastPathTakes(Array(text.utf8)), text)
+        }
+        XCTAssertFalse(parser.fastPathTakes([0x5B, 0x22, 0xFF, 0x22, 0x5D]))   // ["\xFF"]
+        XCTAssertFalse(parser.fastPathTakes([0x5B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x5D]))   // a surrogate
+        // Nesting within the parser's own limit only.
+        XCTAssertFalse(JSONTapeParser(parser: JSONParser(maxDepth: 2)).fastPathTakes(Array("[[[1]]]".utf8)))
+        XCTAssertTrue(JSONTapeParser(parser: JSONParser(maxDepth: 3)).fastPathTakes(Array("[[[1]]]".utf8)))
+    }
+
+    func testRandomNumbersAgree() {
+        var random = SplitMix64(seed: 0xFA57)
+        for _ in 0..<5000 {
+            let digits = Int(random.next() % 17) + 1
+            var text = (random.next() % 2 == 0 ? "-" : "") + String(random.next() % 10)
+            for _ in 1..<digits { text += String(random.next() % 10) }
+            if random.next() % 2 == 0 {
+                text += "."
+                for _ in 0..<Int(random.next() % 8) + 1 { text += String(random.next() % 10) }
+            }
+            assertAgrees(Array("[\(text)]".utf8), text)
+        }
+    }
+
+    func testRandomByteMutationsAgree() {
+        var random = SplitMix64(seed: 0xFA58)
+        let seed = Array(#"{"a":[1,2.5,{"b":"c d","e":null}],"f":true,"g":-0.25,"h":{}}"#.utf8)
+        let alphabet = Array(#"{}[],:"\ -+.eE0123456789tfnrul"#.utf8) + [0x00, 0x0A, 0x80, 0xC3, 0xA9, 0xE2, 0xFF]
+        for iteration in 0..<5000 {
+            var text = seed
+            for _ in 0..<Int(random.next() % 3) + 1 {
+                let position = Int(random.next() % UInt64(text.count))
+                switch random.next() % 3 {
+                case 0: text[position] = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                case 1: text.remove(at: position)
+                default: text.insert(alphabet[Int(random.next() % UInt64(alphabet.count))], at: position)
+                }
+            }
+            assertAgrees(text, "mutation \(iteration)")
+        }
+    }
+}
