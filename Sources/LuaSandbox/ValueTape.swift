@@ -379,6 +379,7 @@ struct TapePatcher {
 
     /// Copies an argument value (its tag at `offset`) as it is.
     private mutating func copyArgument(at offset: Int, through end: Int) {
+        guard end > offset else { return }
         out.append(raw: UnsafeRawBufferPointer(rebasing: arguments[offset..<end]))
     }
 
@@ -488,26 +489,30 @@ struct TapePatcher {
         let first = containersWritten
         var deepest = 0
         var at = origin + 13
+        // Kept members that follow each other are copied in one piece.
+        var run = at
         for index in 0..<originCount {
             let valueAt = at + 4 + u32(arguments, at: at)
             let memberEnd = valueAt + reader.size(at: valueAt)
             switch fates[base + index] {
             case -1:
-                copyArgument(at: at, through: memberEnd)
                 let inside = reader.containers(at: valueAt)
                 if inside > 0 {
                     containersWritten += inside
                     depthKnown = false
                 }
             case 0:
-                break
+                copyArgument(at: run, through: at)
+                run = memberEnd
             default:
-                copyArgument(at: at, through: valueAt)
+                copyArgument(at: run, through: valueAt)
                 position = fates[base + index]
                 deepest = max(deepest, try patchValue())
+                run = memberEnd
             }
             at = memberEnd
         }
+        copyArgument(at: run, through: at)
         if added.count > 1 { added.sort { $0.key.lexicographicallyPrecedes($1.key) } }
         for member in added {
             member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }

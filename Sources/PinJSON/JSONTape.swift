@@ -99,6 +99,21 @@ public struct JSONTape: Sendable, Equatable {
         }
     }
 
+    /// Whether both roots are objects whose member `key` is, byte for byte, the same (or both
+    /// lack it). A cheap test for "unchanged"; false says nothing.
+    public func sameMember(_ key: String, as other: JSONTape) -> Bool {
+        guard kind(of: root) == .object, other.kind(of: other.root) == .object else { return false }
+        let mine = member(key, of: root), theirs = other.member(key, of: other.root)
+        guard let mine, let theirs else { return mine == nil && theirs == nil }
+        return bytes.withUnsafeBytes { a in
+            other.bytes.withUnsafeBytes { b in
+                let size = TapeReader(a, at: 0).size(at: mine.offset)
+                return size == TapeReader(b, at: 0).size(at: theirs.offset)
+                    && memcmp(a.baseAddress! + mine.offset, b.baseAddress! + theirs.offset, size) == 0
+            }
+        }
+    }
+
     /// The element at `index` of the array at `node`; nil when out of range or not an array.
     public func element(_ index: Int, of node: Node) -> Node? {
         bytes.withUnsafeBytes { raw in TapeReader(raw, at: node.offset).element(index) }

@@ -44,6 +44,8 @@ extension MappingSession {
     }
 
     private func traceRename(from old: PipelineEvent, to new: PipelineEvent, rule: LoadedRule, into outcome: inout Outcome) {
+        if case .tape(let oldTape) = old, case .tape(let newTape) = new,
+           oldTape.sameMember("event", as: newTape) { return }
         let before = old.member("event"), after = new.member("event")
         guard before != after else { return }
         let describe: (JSONValue?) -> String = { value in

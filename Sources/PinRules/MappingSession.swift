@@ -46,6 +46,7 @@ public final class MappingSession {
     let prelude: LuaReference
     let rules: [LoadedRule]
     let hasBeforeHooks: Bool
+    let hasAfterHooks: Bool
     let mapper: PinterestMapper
     let parser = JSONTapeParser()
     /// Remarks made while loading the rules.
@@ -100,6 +101,7 @@ public final class MappingSession {
         }
         rules = loaded
         hasBeforeHooks = loaded.contains { $0.hasBefore }
+        hasAfterHooks = loaded.contains { $0.hasAfter }
         loadWarnings = warnings
     }
 
@@ -164,7 +166,7 @@ public final class MappingSession {
             outcome.raw = JSONWriter.string(value)
             return outcome
         }
-        guard let event = runBeforeRules(original, into: &outcome) else { return outcome }
+        guard let event = hasBeforeHooks ? runBeforeRules(original, into: &outcome) : original else { return outcome }
         let calls: [PintrkCall]
         switch mapper.map(event.message) {
         case .calls(let mapped, let warnings):
@@ -184,6 +186,10 @@ public final class MappingSession {
             outcome.status = .error
             outcome.failure = .init(kind: "mapping", message: message)
             outcome.event = original.json
+            return outcome
+        }
+        guard hasAfterHooks else {
+            outcome.calls = calls
             return outcome
         }
         guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return outcome }

@@ -33,7 +33,9 @@ extension MappingSession {
     func callHookReturningTapes(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
                                 original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONTape> {
         do {
-            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: [.json(.integer(Int64(rule.index)))] + arguments)
+            var all: [LuaArgument] = [.json(.integer(Int64(rule.index)))]
+            all.append(contentsOf: arguments)
+            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: all)
             return .returned(returned(result.tapes, logs: result.tapes.count > 2 ? result.tapes[2].value : nil,
                                       warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {
