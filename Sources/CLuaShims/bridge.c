@@ -61,7 +61,14 @@ typedef struct doc_node {
     uint32_t member_count;
     uint8_t state;
     int8_t unchanged;         // current call only: -1 not known yet, 0 changed, 1 unchanged
+    // Objects of up to PARTIAL_MAX members: the members (bit per index) already set in the
+    // table while it waits; see lazy_index.
+    uint64_t materialized;
 } doc_node;
+
+// Objects up to this size are read member by member while they wait; larger ones are filled
+// on the first read (finding a member walks the object's members on the tape).
+#define PARTIAL_MAX 32
 
 typedef struct lazy_doc {
     doc_node *nodes;
@@ -170,6 +177,7 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->state = state;
     node->member_count = 0;
     node->unchanged = -1;
+    node->materialized = 0;
 }
 
 static int is_lazy(lua_State *L, int index) {
@@ -206,6 +214,26 @@ static int read_header(const uint8_t **p, const uint8_t *end, container_header *
 
 static void malformed(lua_State *L) {
     luaL_error(L, "PinRules host error: malformed argument tape");
+}
+
+// Moves *p past the value whose tag it points at; adds the containers it holds (itself
+// included) to *containers. The tape was checked when the call started.
+static void skip_tape_value(const uint8_t **p, uint32_t *containers) {
+    const uint8_t *at = *p;
+    uint32_t n;
+    switch (*at) {
+    case 'i': case 'd': *p += 9; return;
+    case 's': memcpy(&n, at + 1, 4); *p += 5 + (size_t)n; return;
+    case 'a': case 'o': {
+        uint32_t span, descendants;
+        memcpy(&span, at + 5, 4);
+        memcpy(&descendants, at + 9, 4);
+        *p += HEADER_SIZE + (size_t)span;
+        *containers += 1 + descendants;
+        return;
+    }
+    default: *p += 1; return;
+    }
 }
 
 // Pushes the value whose tag is at *p and moves past it. A non-empty container becomes an
@@ -305,6 +333,7 @@ static void lazy_fill(lua_State *L, int index) {
         anchors = lua_gettop(L);
     }
     uint32_t child = number + 1;
+    int tracked = h.kind == 'o' && h.count <= 64;
     for (uint32_t i = 0; i < h.count; i++) {
         origin_member member = {NULL, 0, NULL, NULL};
         if (h.kind == 'o') {
@@ -312,13 +341,22 @@ static void lazy_fill(lua_State *L, int index) {
             if (!read_u32_at(&p, doc->tape_end, &k) || (size_t)(doc->tape_end - p) < k) malformed(L);
             member.key = p;
             member.key_length = k;
-            member.lua_key = lua_pushlstring(L, (const char *)p, k);
             p += k;
         }
         member.value = p;
+        if (tracked && (node->materialized >> i & 1)) {
+            // Set while the table waited: what the table holds for it now is what counts
+            // (a rule may have changed or removed it).
+            skip_tape_value(&p, &child);
+            if (current) o->members[first + i] = member;
+            continue;
+        }
+        if (h.kind == 'o') member.lua_key = lua_pushlstring(L, (const char *)member.key, member.key_length);
         push_tape_value(L, doc, &p, &child, mt, anchors);
         if (h.kind == 'o') lua_rawset(L, index);
         else lua_rawseti(L, index, (lua_Integer)i + 1);
+        // Recorded as it goes: if filling fails part way, a later fill skips what is set.
+        if (tracked) node->materialized |= (uint64_t)1 << i;
         if (current) o->members[first + i] = member;
     }
     node->state = NODE_FILLED;
@@ -338,7 +376,66 @@ int pinrules_fill_if_lazy(lua_State *L, int index) {
     return 1;
 }
 
+// Reading a string key of a waiting object of up to PARTIAL_MAX members sets that member
+// alone (a rule that reads three fields of an event builds three values, not thirty). The
+// table keeps waiting; `materialized` records what it holds, so a member the rule removes is
+// not set again, and a fill later leaves those members as the rule left them. Returns 0 when
+// the general path (filling the whole table) applies.
+static int partial_index(lua_State *L) {
+    if (lua_type(L, 2) != LUA_TSTRING || !lua_getmetatable(L, 1)) return 0;
+    int mt = lua_gettop(L);
+    lua_rawgeti(L, mt, 1);
+    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    uint32_t number = doc ? doc_find(doc, lua_topointer(L, 1)) : NOT_FOUND;
+    if (number == NOT_FOUND) {
+        lua_settop(L, mt - 1);
+        return 0;
+    }
+    doc_node *node = &doc->nodes[number];
+    const uint8_t *p = node->at;
+    container_header h;
+    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
+    if (h.kind != 'o' || h.count > PARTIAL_MAX) {
+        lua_settop(L, mt - 1);
+        return 0;
+    }
+    size_t n;
+    const char *key = lua_tolstring(L, 2, &n);
+    uint32_t child = number + 1;
+    for (uint32_t i = 0; i < h.count; i++) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        const uint8_t *member_key = p + 4;
+        p += 4 + (size_t)k;
+        if (k != n || memcmp(member_key, key, n) != 0) {
+            skip_tape_value(&p, &child);
+            continue;
+        }
+        if (node->materialized >> i & 1) {
+            lua_pushnil(L);   // set before, then removed by the rule
+            return 1;
+        }
+        struct pinrules_origins *o = pinrules_getctx(L)->origins;
+        int anchors = 0;
+        if (o && o->doc == doc) {
+            lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+            anchors = lua_gettop(L);
+        }
+        luaL_checkstack(L, 4, "nesting too deep");
+        push_tape_value(L, doc, &p, &child, mt, anchors);
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, 1);
+        doc->nodes[number].materialized |= (uint64_t)1 << i;
+        return 1;
+    }
+    lua_pushnil(L);   // not a member: nothing to set
+    return 1;
+}
+
 static int lazy_index(lua_State *L) {
+    if (partial_index(L)) return 1;
     lazy_fill(L, 1);
     lua_settop(L, 2);
     lua_rawget(L, 1);
@@ -743,6 +840,30 @@ static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, 
     }
 }
 
+// The members a waiting object set (see partial_index) as they came: present, same values.
+static int materialized_unchanged(lua_State *L, struct pinrules_origins *o, doc_node *node, int index, int depth) {
+    const uint8_t *p = node->at + 1;
+    uint32_t count;
+    memcpy(&count, p, 4);
+    p = node->at + HEADER_SIZE;
+    uint32_t ignored = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        origin_member member = {NULL, 0, NULL, NULL};
+        memcpy(&member.key_length, p, 4);
+        member.key = p + 4;
+        p += 4 + (size_t)member.key_length;
+        member.value = p;
+        skip_tape_value(&p, &ignored);
+        if (!(node->materialized >> i & 1)) continue;
+        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        lua_rawget(L, index);
+        int same = !lua_isnil(L, -1) && value_unchanged(L, o, lua_gettop(L), &member, depth + 1);
+        lua_pop(L, 1);
+        if (!same) return 0;
+    }
+    return 1;
+}
+
 // Checks (once per node) whether a table still holds exactly what it was made with. A table
 // never filled is unchanged (it still carries this call's lazy metatable; and no other table
 // can have its address during the call, see key_current_tables). A filled one is compared: the same marker, keys and values. Objects
@@ -759,6 +880,7 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
         if (!lua_getmetatable(L, index)) return 0;
         node->unchanged = lua_topointer(L, -1) == o->doc_mt;
         lua_pop(L, 1);
+        if (node->unchanged && node->materialized) node->unchanged = materialized_unchanged(L, o, node, index, depth);
         return node->unchanged;
     }
     if (depth > 64 || (kind == 'o' && node->member_count > 64)) return 0;
@@ -880,6 +1002,69 @@ static void write_marked_object(tape_writer *w, int index, const void *self, doc
     memcpy(ctx->out + count_at, &count, 4);
 }
 
+// A waiting object that changed through the members it set (see partial_index): the others
+// are unchanged by construction and go by index, the set ones as they are now (a removed one
+// is left out). No key can be new: adding one fills the table first.
+static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
+    lua_State *L = w->L;
+    pinrules_ctx *ctx = w->ctx;
+    struct pinrules_origins *origins = ctx->origins;
+    for (int i = 0; i < w->depth; i++) {
+        if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
+    }
+    if (w->depth >= w->max_depth) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "nesting deeper than %d", w->max_depth);
+        fail(w, reason);
+    }
+    luaL_checkstack(L, 4, "nesting too deep");
+    w->ancestors[w->depth] = self;
+    put_byte(w, 'O');
+    put_u32(w, origin_number);
+    size_t count_at = w->ctx->out_len;
+    put_u32(w, 0);
+    uint32_t members;
+    memcpy(&members, origin->at + 1, 4);
+    const uint8_t *p = origin->at + HEADER_SIZE;
+    uint32_t ignored = 0, count = 0;
+    for (uint32_t i = 0; i < members; i++) {
+        origin_member member = {NULL, 0, NULL, NULL};
+        memcpy(&member.key_length, p, 4);
+        member.key = p + 4;
+        p += 4 + (size_t)member.key_length;
+        member.value = p;
+        skip_tape_value(&p, &ignored);
+        if (!(origin->materialized >> i & 1)) {
+            put_u32(w, UINT32_MAX);
+            put_u32(w, i);
+            count++;
+            continue;
+        }
+        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        lua_rawget(L, index);
+        int value = lua_gettop(L);
+        if (lua_isnil(L, value)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        count++;
+        if (value_unchanged(L, origins, value, &member, 0)) {
+            put_u32(w, UINT32_MAX);
+            put_u32(w, i);
+        } else {
+            put_u32(w, UINT32_MAX - 1);
+            put_u32(w, i);
+            w->path[w->depth].key = (const char *)member.key;
+            w->path[w->depth].key_length = member.key_length;
+            w->depth++;
+            write_value(w, value);
+            w->depth--;
+        }
+        lua_pop(L, 1);
+    }
+    memcpy(ctx->out + count_at, &count, 4);
+}
+
 static void write_table(tape_writer *w, int index) {
     lua_State *L = w->L;
     const void *self = lua_topointer(L, index);
@@ -891,6 +1076,11 @@ static void write_table(tape_writer *w, int index) {
     if (origin && !filled_object && table_unchanged(L, origins, origin_number, index, 0)) {
         put_byte(w, '=');
         put_u32(w, origin_number);
+        return;
+    }
+    // This call's, waiting, changed through members it set: no need to fill it to say how.
+    if (origin && origin->state == NODE_LAZY && origin->at[0] == 'o' && origin->materialized) {
+        write_partial_object(w, index, self, origin, origin_number);
         return;
     }
     // Unfilled but not this call's (a rule kept it from an earlier call): fill it to read it.

@@ -1,0 +1,137 @@
+import XCTest
+import PinJSON
+import LuaSandbox
+
+/// Reading a field of a waiting argument object sets that member alone (docs/sandbox.md,
+/// "On-demand tables"). Whatever a rule then does to the table, what it sees and what comes
+/// back must be what a table built whole would give: removed members stay removed, changed ones
+/// keep their place, and the rest comes back as it came. Each case runs through `call` (values)
+/// and `callReturningTapes` (tapes), which must agree byte for byte.
+final class PartialReadTests: XCTestCase {
+    let event = OnDemandTableTests.event(3)
+
+    func run(_ body: String, _ arguments: [JSONValue]? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> [JSONValue] {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("return function(e, ...) \(body) end", chunkName: "partial.lua")
+        let values = try sandbox.call(rule, arguments: (arguments ?? [event]).map { .json($0) }).values
+        let tapes = try sandbox.callReturningTapes(rule, arguments: (arguments ?? [event]).map { .tape(JSONTape($0)) }).tapes
+        XCTAssertEqual(tapes.map { JSONWriter.string($0.value) }, values.map { JSONWriter.string($0) }, file: file, line: line)
+        return values
+    }
+
+    /// `event` with `change` applied to its top-level object, keeping key order.
+    func edited(_ change: (inout JSONObject) -> Void) -> String {
+        var object = event.objectValue ?? JSONObject()
+        change(&object)
+        return JSONWriter.string(.object(object))
+    }
+
+    func testReadingFieldsGivesTheirValuesAndLeavesTheRestAlone() throws {
+        let values = try run("return e.messageId, e.missing, e.properties.total, e.context.traits.email, e")
+        XCTAssertEqual(values.prefix(4), ["msg-3", nil, 27.5, "zoë3@example.com"])
+        XCTAssertEqual(JSONWriter.string(values[4]), JSONWriter.string(event))
+    }
+
+    func testARemovedMemberStaysRemoved() throws {
+        let values = try run("""
+            local before = e.event
+            e.event = nil
+            local after = e.event
+            local seen = 0
+            for k in pairs(e) do if k == "event" then seen = seen + 1 end end
+            return before, after, seen, rawget(e, "event"), e
+            """)
+        XCTAssertEqual(values.prefix(4), ["Order Completed 3", nil, 0, nil])
+        XCTAssertEqual(JSONWriter.string(values[4]), edited { $0["event"] = nil })
+    }
+
+    func testAChangedMemberKeepsItsPlace() throws {
+        let values = try run(#"if e.event then e.event = "Renamed" end; e.type = e.type; return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), edited { $0["event"] = "Renamed" })
+    }
+
+    func testChangesThenIterationSeeEverythingOnce() throws {
+        let values = try run("""
+            e.channel = e.channel .. "!"
+            local _ = e.userId
+            e.userId = nil
+            local keys, value = {}, nil
+            for k, v in pairs(e) do keys[#keys + 1] = k; if k == "channel" then value = v end end
+            table.sort(keys)
+            return array(keys), value, e
+            """)
+        var expected = OnDemandTableTests.topKeys.filter { $0 != "userId" }
+        expected.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        XCTAssertEqual(values[0], .array(expected.map { .string($0) }))
+        XCTAssertEqual(values[1], "web!")
+        XCTAssertEqual(JSONWriter.string(values[2]), edited { $0["channel"] = "web!"; $0["userId"] = nil })
+    }
+
+    func testAddingAKeyAfterReadsAndRemovals() throws {
+        let values = try run(#"local _ = e.sentAt; e.sentAt = nil; e.extra = 1; e.properties.coupon = "X"; return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), edited {
+            $0["sentAt"] = nil
+            var properties = $0["properties"]?.objectValue ?? JSONObject()
+            properties["coupon"] = "X"
+            $0["properties"] = .object(properties)
+            $0["extra"] = 1
+        })
+    }
+
+    func testNestedTablesReadThroughAWaitingParent() throws {
+        let values = try run(#"e.properties.products[2].name = "Renamed"; e.context.traits.vip = nil; return e"#)
+        XCTAssertEqual(values[0]["properties"]?["products"]?.arrayValue?[1]["name"], "Renamed")
+        XCTAssertNil(values[0]["context"]?["traits"]?["vip"])
+        XCTAssertEqual(values[0]["context"]?["traits"]?["email"], "zoë3@example.com")
+        XCTAssertEqual(values[0]["receivedAt"], event["receivedAt"])
+    }
+
+    func testACycleThroughAReadMemberIsABadReturn() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("return function(e) local _ = e.event; e.event = e; return e end", chunkName: "cycle.lua")
+        XCTAssertThrowsError(try sandbox.call(rule, arguments: [.json(event)])) { error in
+            XCTAssertTrue("\(error)".contains("cycle"), "\(error)")
+            XCTAssertTrue("\(error)".contains("event"), "\(error)")
+        }
+        XCTAssertThrowsError(try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event))]))
+    }
+
+    func testKeptTablesRememberWhatWasReadAndRemoved() throws {
+        let sandbox = try LuaSandbox()
+        let keep = try sandbox.load("""
+            local kept
+            return function(e)
+              if kept == nil then
+                local _ = e.messageId
+                e.messageId = nil
+                kept = e
+                return 0
+              end
+              return kept.messageId, kept.channel, kept
+            end
+            """, chunkName: "keep.lua")
+        _ = try sandbox.call(keep, arguments: [.json(event)])
+        let later = try sandbox.call(keep, arguments: [.json(OnDemandTableTests.event(9))]).values
+        XCTAssertEqual(later.prefix(2), [nil, "web"])
+        // A table kept from an earlier call comes back as a table made in Lua (keys sorted).
+        let expected = try JSONParser().parse(edited { $0["messageId"] = nil })
+        XCTAssertEqual(JSONWriter.string(later[2]), JSONWriter.string(expected.sortedByKey()))
+    }
+
+    func testLargeObjectsAreFilledWhole() throws {
+        var object = JSONObject()
+        for index in 0..<40 { object["k\(index)"] = .integer(Int64(index)) }
+        let values = try run(#"local a = e.k7; e.k7 = nil; return a, e.k7, e"#, [.object(object)])
+        XCTAssertEqual(values.prefix(2), [7, nil])
+        object["k7"] = nil
+        XCTAssertEqual(JSONWriter.string(values[2]), JSONWriter.string(.object(object)))
+    }
+
+    func testAFailedCallLeavesTheNextOneClean() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load(#"return function(e, fail) local _ = e.event; e.event = nil; if fail then error("boom") end; return e end"#, chunkName: "fail.lua")
+        XCTAssertThrowsError(try sandbox.call(rule, arguments: [.json(event), .json(true)]))
+        let values = try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event)), .json(false)]).tapes
+        XCTAssertEqual(JSONWriter.string(values[0].value), edited { $0["event"] = nil })
+    }
+}
