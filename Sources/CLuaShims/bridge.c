@@ -672,15 +672,18 @@ static void grow(tape_writer *w, size_t extra) {
     ctx->out_cap = cap;
 }
 
-static void put_byte(tape_writer *w, uint8_t b) {
-    grow(w, 1);
-    w->ctx->out[w->ctx->out_len++] = b;
+// Room is checked inline; `grow` (out of line) runs only when it is short.
+static inline void put_byte(tape_writer *w, uint8_t b) {
+    pinrules_ctx *ctx = w->ctx;
+    if (ctx->out_len + 1 > ctx->out_cap || ctx->out_len + 1 > w->max_bytes) grow(w, 1);
+    ctx->out[ctx->out_len++] = b;
 }
 
-static void put_bytes(tape_writer *w, const void *p, size_t n) {
-    grow(w, n);
-    memcpy(w->ctx->out + w->ctx->out_len, p, n);
-    w->ctx->out_len += n;
+static inline void put_bytes(tape_writer *w, const void *p, size_t n) {
+    pinrules_ctx *ctx = w->ctx;
+    if (ctx->out_len + n > ctx->out_cap || ctx->out_len + n > w->max_bytes) grow(w, n);
+    memcpy(ctx->out + ctx->out_len, p, n);
+    ctx->out_len += n;
 }
 
 static void put_u32(tape_writer *w, uint32_t v) { put_bytes(w, &v, 4); }
@@ -1002,9 +1005,18 @@ static void write_marked_object(tape_writer *w, int index, const void *self, doc
     memcpy(ctx->out + count_at, &count, 4);
 }
 
-// A waiting object that changed through the members it set (see partial_index): the others
-// are unchanged by construction and go by index, the set ones as they are now (a removed one
-// is left out). No key can be new: adding one fills the table first.
+// Whether the table at `index` still has this call's lazy metatable.
+static int is_current_lazy(lua_State *L, int index, struct pinrules_origins *o) {
+    if (!lua_getmetatable(L, index)) return 0;
+    int current = lua_topointer(L, -1) == o->doc_mt;
+    lua_pop(L, 1);
+    return current;
+}
+
+// A waiting object with members it set (see partial_index): the others are unchanged by
+// construction and go by index, the set ones as they are now (a removed one is left out); when
+// nothing changed, the whole object becomes '=' instead. No key can be new: adding one fills
+// the table first.
 static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
@@ -1019,14 +1031,15 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
     }
     luaL_checkstack(L, 4, "nesting too deep");
     w->ancestors[w->depth] = self;
+    size_t start = ctx->out_len;
     put_byte(w, 'O');
     put_u32(w, origin_number);
-    size_t count_at = w->ctx->out_len;
+    size_t count_at = ctx->out_len;
     put_u32(w, 0);
     uint32_t members;
     memcpy(&members, origin->at + 1, 4);
     const uint8_t *p = origin->at + HEADER_SIZE;
-    uint32_t ignored = 0, count = 0;
+    uint32_t ignored = 0, count = 0, kept = 0;
     for (uint32_t i = 0; i < members; i++) {
         origin_member member = {NULL, 0, NULL, NULL};
         memcpy(&member.key_length, p, 4);
@@ -1038,6 +1051,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             put_u32(w, UINT32_MAX);
             put_u32(w, i);
             count++;
+            kept++;
             continue;
         }
         lua_pushlstring(L, (const char *)member.key, member.key_length);
@@ -1048,19 +1062,40 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             continue;
         }
         count++;
-        if (value_unchanged(L, origins, value, &member, 0)) {
+        int container = member.value[0] == 'a' || member.value[0] == 'o';
+        if (!container && value_unchanged(L, origins, value, &member, 0)) {
             put_u32(w, UINT32_MAX);
             put_u32(w, i);
-        } else {
-            put_u32(w, UINT32_MAX - 1);
-            put_u32(w, i);
-            w->path[w->depth].key = (const char *)member.key;
-            w->path[w->depth].key_length = member.key_length;
-            w->depth++;
-            write_value(w, value);
-            w->depth--;
+            kept++;
+            lua_pop(L, 1);
+            continue;
+        }
+        size_t member_start = ctx->out_len;
+        put_u32(w, UINT32_MAX - 1);
+        put_u32(w, i);
+        w->path[w->depth].key = (const char *)member.key;
+        w->path[w->depth].key_length = member.key_length;
+        w->depth++;
+        write_value(w, value);
+        w->depth--;
+        // Came back as '=' of the very container made for this member: unchanged.
+        if (container && ctx->out_len == member_start + 13 && ctx->out[member_start + 8] == '=') {
+            uint32_t number;
+            memcpy(&number, ctx->out + member_start + 9, 4);
+            if (number < origins->doc->node_count && origins->doc->nodes[number].at == member.value) {
+                ctx->out_len = member_start;
+                put_u32(w, UINT32_MAX);
+                put_u32(w, i);
+                kept++;
+            }
         }
         lua_pop(L, 1);
+    }
+    if (kept == members && count == members) {
+        ctx->out_len = start;
+        put_byte(w, '=');
+        put_u32(w, origin_number);
+        return;
     }
     memcpy(ctx->out + count_at, &count, 4);
 }
@@ -1071,16 +1106,16 @@ static void write_table(tape_writer *w, int index) {
     struct pinrules_origins *origins = w->ctx->origins;
     uint32_t origin_number = 0;
     doc_node *origin = origin_of(L, origins, index, &origin_number);
+    // This call's, waiting, with members it set (see partial_index): compared while written.
+    if (origin && origin->state == NODE_LAZY && origin->at[0] == 'o' && origin->materialized && is_current_lazy(L, index, origins)) {
+        write_partial_object(w, index, self, origin, origin_number);
+        return;
+    }
     // Filled objects are compared while they are written (write_marked_object); the rest first.
     int filled_object = origin && origin->state == NODE_FILLED && origin->at[0] == 'o';
     if (origin && !filled_object && table_unchanged(L, origins, origin_number, index, 0)) {
         put_byte(w, '=');
         put_u32(w, origin_number);
-        return;
-    }
-    // This call's, waiting, changed through members it set: no need to fill it to say how.
-    if (origin && origin->state == NODE_LAZY && origin->at[0] == 'o' && origin->materialized) {
-        write_partial_object(w, index, self, origin, origin_number);
         return;
     }
     // Unfilled but not this call's (a rule kept it from an earlier call): fill it to read it.
