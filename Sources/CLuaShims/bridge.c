@@ -922,6 +922,30 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
     return node->unchanged;
 }
 
+// Before writing a table: a table inside itself, or nesting past the limit, is a bad return.
+static void check_entering(tape_writer *w, const void *self) {
+    for (int i = 0; i < w->depth; i++) {
+        if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
+    }
+    if (w->depth >= w->max_depth) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "nesting deeper than %d", w->max_depth);
+        fail(w, reason);
+    }
+    luaL_checkstack(w->L, 4, "nesting too deep");
+}
+
+// Whether what was written for a member since `member_start` (after its 8-byte marker) is '='
+// of the very container made for it: then the member is unchanged and goes as kept.
+static int came_back_as_made(tape_writer *w, size_t member_start, const uint8_t *value) {
+    pinrules_ctx *ctx = w->ctx;
+    if (ctx->out_len != member_start + 13 || ctx->out[member_start + 8] != '=') return 0;
+    uint32_t number;
+    memcpy(&number, ctx->out + member_start + 9, 4);
+    lazy_doc *doc = ctx->origins->doc;
+    return number < doc->node_count && doc->nodes[number].at == value;
+}
+
 // An object with the object marker, read in one pass: members of the argument object it came
 // from (if any) go by index, and when every one of them comes back unchanged (and nothing was
 // added or removed) the whole object becomes '=' instead, by rewinding what was written.
@@ -976,16 +1000,11 @@ static void write_marked_object(tape_writer *w, int index, const void *self, doc
             w->depth++;
             write_value(w, value);
             w->depth--;
-            // Came back as '=' of the very container made for this member: unchanged.
-            if (container && ctx->out_len == member_start + 13 && ctx->out[member_start + 8] == '=') {
-                uint32_t number;
-                memcpy(&number, ctx->out + member_start + 9, 4);
-                if (number < origins->doc->node_count && origins->doc->nodes[number].at == found->value) {
-                    ctx->out_len = member_start;
-                    put_u32(w, UINT32_MAX);
-                    put_u32(w, member);
-                    kept++;
-                }
+            if (container && came_back_as_made(w, member_start, found->value)) {
+                ctx->out_len = member_start;
+                put_u32(w, UINT32_MAX);
+                put_u32(w, member);
+                kept++;
             }
         } else {
             w->depth++;
@@ -1021,15 +1040,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
     struct pinrules_origins *origins = ctx->origins;
-    for (int i = 0; i < w->depth; i++) {
-        if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
-    }
-    if (w->depth >= w->max_depth) {
-        char reason[64];
-        snprintf(reason, sizeof reason, "nesting deeper than %d", w->max_depth);
-        fail(w, reason);
-    }
-    luaL_checkstack(L, 4, "nesting too deep");
+    check_entering(w, self);
     w->ancestors[w->depth] = self;
     size_t start = ctx->out_len;
     put_byte(w, 'O');
@@ -1078,16 +1089,11 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         w->depth++;
         write_value(w, value);
         w->depth--;
-        // Came back as '=' of the very container made for this member: unchanged.
-        if (container && ctx->out_len == member_start + 13 && ctx->out[member_start + 8] == '=') {
-            uint32_t number;
-            memcpy(&number, ctx->out + member_start + 9, 4);
-            if (number < origins->doc->node_count && origins->doc->nodes[number].at == member.value) {
-                ctx->out_len = member_start;
-                put_u32(w, UINT32_MAX);
-                put_u32(w, i);
-                kept++;
-            }
+        if (container && came_back_as_made(w, member_start, member.value)) {
+            ctx->out_len = member_start;
+            put_u32(w, UINT32_MAX);
+            put_u32(w, i);
+            kept++;
         }
         lua_pop(L, 1);
     }
@@ -1123,15 +1129,7 @@ static void write_table(tape_writer *w, int index) {
         origin = NULL;
         filled_object = 0;
     }
-    for (int i = 0; i < w->depth; i++) {
-        if (w->ancestors[i] == self) fail(w, "a table contains itself (a cycle)");
-    }
-    if (w->depth >= w->max_depth) {
-        char reason[64];
-        snprintf(reason, sizeof reason, "nesting deeper than %d", w->max_depth);
-        fail(w, reason);
-    }
-    luaL_checkstack(L, 4, "nesting too deep");
+    check_entering(w, self);
     int marker = 0;  // 1 array, 2 object
     if (lua_getmetatable(L, index)) {
         lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);

@@ -159,25 +159,8 @@ struct FastTapeScanner {
     private mutating func plainString() -> UnsafeRawBufferPointer? {
         position += 1
         let start = position
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while true {
-            while position + 8 <= end {
-                let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
-                let control = (word &- ones &* 0x20) & ~word
-                let quotes = word ^ (ones &* 0x22)
-                let backslashes = word ^ (ones &* 0x5C)
-                let quote = (quotes &- ones) & ~quotes
-                let backslash = (backslashes &- ones) & ~backslashes
-                let special = (control | quote | backslash | word) & highs
-                if special != 0 {
-                    #if _endian(little)
-                    position += special.trailingZeroBitCount >> 3
-                    #endif
-                    break
-                }
-                position += 8
-            }
+            position = skippingPlainWords(UnsafeRawPointer(base), from: position, end: end)
             guard position < end else { return nil }
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {

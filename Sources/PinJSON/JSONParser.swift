@@ -116,6 +116,35 @@ private let powersOfTen: [Double] = [
         1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     ]
 
+/// The position of the first byte at or after `position` that needs attention in a JSON string
+/// (a control character, `"`, `\` or a non-ASCII byte), looking at 8 bytes at a time; stops
+/// near `end` (fewer than 8 bytes left) without looking at the rest.
+@inline(__always)
+func skippingPlainWords(_ base: UnsafeRawPointer, from position: Int, end: Int) -> Int {
+    var position = position
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    while position + 8 <= end {
+        let word = (base + position).loadUnaligned(as: UInt64.self)
+        let control = (word &- ones &* 0x20) & ~word
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let quote = (quotes &- ones) & ~quotes
+        let backslash = (backslashes &- ones) & ~backslashes
+        let special = (control | quote | backslash | word) & highs
+        if special != 0 {
+            #if _endian(little)
+            // The lowest flag is exact (borrows only run upwards, to later bytes): go
+            // straight to the first byte that needs attention.
+            position += special.trailingZeroBitCount >> 3
+            #endif
+            return position
+        }
+        position += 8
+    }
+    return position
+}
+
 /// The hashes of the keys of the objects being parsed, innermost last. An array that only
 /// grows, with a count of its own: truncating a Swift array (`removeLast(_:)`) could give up
 /// its storage and make the next object allocate again, which cost more than the scan.
@@ -605,31 +634,11 @@ private struct Reader<Observer: ParseObservation> {
         return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
-    /// Skips bytes that need no attention in a string (printable ASCII other than `"` and
-    /// `\`), 8 at a time; stops at the first one that does, or near the end.
+    /// Skips bytes that need no attention in a string (see `skippingPlainWords`).
     @inline(__always)
     mutating func skipPlainWords() {
         guard let base = bytes.baseAddress else { return }
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        while position + 8 <= bytes.count {
-            let word = (base + position).loadUnaligned(as: UInt64.self)
-            let control = (word &- ones &* 0x20) & ~word
-            let quotes = word ^ (ones &* 0x22)
-            let backslashes = word ^ (ones &* 0x5C)
-            let quote = (quotes &- ones) & ~quotes
-            let backslash = (backslashes &- ones) & ~backslashes
-            let special = (control | quote | backslash | word) & highs
-            if special != 0 {
-                #if _endian(little)
-                // The lowest flag is exact (borrows only run upwards, to later bytes): go
-                // straight to the first byte that needs attention.
-                position += special.trailingZeroBitCount >> 3
-                #endif
-                return
-            }
-            position += 8
-        }
+        position = skippingPlainWords(base, from: position, end: bytes.count)
     }
 
     @inline(__always)

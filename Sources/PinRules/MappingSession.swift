@@ -214,14 +214,17 @@ public final class MappingSession {
     }
 
     static func typeName(_ value: JSONValue) -> String {
+        let kind: JSONTape.Kind
         switch value {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .integer, .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
+        case .null: kind = .null
+        case .bool: kind = .bool
+        case .integer: kind = .integer
+        case .double: kind = .double
+        case .string: kind = .string
+        case .array: kind = .array
+        case .object: kind = .object
         }
+        return typeName(kind)
     }
 }
 
