@@ -169,35 +169,12 @@ struct FastTapeScanner {
             }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
             if byte >= 0x80 {
-                guard skipUTF8Sequence() else { return nil }
+                guard let length = utf8SequenceLength(UnsafeRawPointer(base), at: position, end: end) else { return nil }
+                position += length
             } else {
                 position += 1
             }
         }
-    }
-
-    /// One well-formed UTF-8 sequence (no overlongs, surrogates or values past U+10FFFF).
-    private mutating func skipUTF8Sequence() -> Bool {
-        let lead = base[position]
-        let length: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
-        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
-        default: return false
-        }
-        guard end - position >= length else { return false }
-        let second = base[position + 1]
-        guard second >= lower && second <= upper else { return false }
-        for offset in 2..<max(2, length) where base[position + offset] & 0xC0 != 0x80 { return false }
-        position += length
-        return true
     }
 
     /// Integers of up to 18 digits, and decimals without exponent whose digits fit in 2^53

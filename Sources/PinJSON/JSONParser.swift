@@ -145,6 +145,33 @@ func skippingPlainWords(_ base: UnsafeRawPointer, from position: Int, end: Int) 
     return position
 }
 
+/// The length of the well-formed UTF-8 sequence starting at `position` (no overlongs, no
+/// surrogates, at most U+10FFFF), or nil when it is not one.
+@inline(__always)
+func utf8SequenceLength(_ base: UnsafeRawPointer, at position: Int, end: Int) -> Int? {
+    let lead = base.load(fromByteOffset: position, as: UInt8.self)
+    let length: Int
+    var lower: UInt8 = 0x80
+    var upper: UInt8 = 0xBF
+    switch lead {
+    case 0xC2...0xDF: length = 2
+    case 0xE0: length = 3; lower = 0xA0
+    case 0xE1...0xEC, 0xEE, 0xEF: length = 3
+    case 0xED: length = 3; upper = 0x9F
+    case 0xF0: length = 4; lower = 0x90
+    case 0xF1...0xF3: length = 4
+    case 0xF4: length = 4; upper = 0x8F
+    default: return nil
+    }
+    guard position + length <= end else { return nil }
+    let second = base.load(fromByteOffset: position + 1, as: UInt8.self)
+    guard second >= lower && second <= upper else { return nil }
+    for offset in 2..<max(2, length) where base.load(fromByteOffset: position + offset, as: UInt8.self) & 0xC0 != 0x80 {
+        return nil
+    }
+    return length
+}
+
 /// The hashes of the keys of the objects being parsed, innermost last. An array that only
 /// grows, with a count of its own: truncating a Swift array (`removeLast(_:)`) could give up
 /// its storage and make the next object allocate again, which cost more than the scan.
@@ -822,26 +849,9 @@ private struct Reader<Observer: ParseObservation> {
         return value
     }
 
-    /// Accepts one well-formed UTF-8 sequence (no overlongs, no surrogates, at most U+10FFFF).
+    /// Accepts one well-formed UTF-8 sequence (see `utf8SequenceLength`).
     mutating func skipUTF8Sequence() throws(JSONParseError) {
-        let lead = bytes[position]
-        let length: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; lower = 0xA0
-        case 0xE1...0xEC, 0xEE, 0xEF: length = 3
-        case 0xED: length = 3; upper = 0x9F
-        case 0xF0: length = 4; lower = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; upper = 0x8F
-        default: throw fail("invalid UTF-8")
-        }
-        guard position + length <= bytes.count else { throw fail("invalid UTF-8") }
-        let second = bytes[position + 1]
-        guard second >= lower && second <= upper else { throw fail("invalid UTF-8") }
-        for offset in 2..<max(2, length) where bytes[position + offset] & 0xC0 != 0x80 {
+        guard let base = bytes.baseAddress, let length = utf8SequenceLength(base, at: position, end: bytes.count) else {
             throw fail("invalid UTF-8")
         }
         position += length
