@@ -94,6 +94,7 @@ struct pinrules_origins {
     lazy_doc *doc;
     const void *doc_mt;       // the current call's lazy metatable
     lua_Integer anchored;     // tables made this call, kept alive in the anchor table
+    lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
 };
@@ -114,6 +115,7 @@ void pinrules_origins_free(pinrules_ctx *ctx) {
 
 void pinrules_origins_forget(pinrules_ctx *ctx) {
     if (ctx->origins) {
+        if (ctx->origins->anchored > ctx->origins->left_anchored) ctx->origins->left_anchored = ctx->origins->anchored;
         ctx->origins->doc = NULL;
         ctx->origins->doc_mt = NULL;
         ctx->origins->member_count = 0;
@@ -548,25 +550,43 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
     int mt = lua_gettop(L);
+    // Raw sets: a new table has no metamethods to consult.
+    lua_pushliteral(L, "__index");
     lua_pushcfunction(L, lazy_index);
-    lua_setfield(L, mt, "__index");
+    lua_rawset(L, mt);
+    lua_pushliteral(L, "__newindex");
     lua_pushcfunction(L, lazy_newindex);
-    lua_setfield(L, mt, "__newindex");
+    lua_rawset(L, mt);
+    lua_pushliteral(L, "__pairs");
     lua_pushcfunction(L, lazy_pairs);
-    lua_setfield(L, mt, "__pairs");
+    lua_rawset(L, mt);
+    lua_pushliteral(L, "__len");
     lua_pushcfunction(L, lazy_len);
-    lua_setfield(L, mt, "__len");
+    lua_rawset(L, mt);
+    lua_pushliteral(L, "__metatable");
     lua_pushboolean(L, 0);
-    lua_setfield(L, mt, "__metatable");
+    lua_rawset(L, mt);
     lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
     lua_setmetatable(L, mt);
     lua_pushvalue(L, mt);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_doc);   // alive for the whole call
     o->doc = doc;
     o->doc_mt = lua_topointer(L, mt);
-    lua_createtable(L, (int)(nodes < 64 ? nodes : 64), 0);
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+    // The anchor table is the sandbox's, emptied of the last call's tables (which may go now):
+    // making one per call cost more than emptying a handful of entries.
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+    if (lua_type(L, -1) != LUA_TTABLE || o->left_anchored > 1024) {
+        lua_pop(L, 1);
+        lua_createtable(L, (int)(nodes < 64 ? nodes : 64), 0);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+    } else {
+        for (lua_Integer i = 1; i <= o->left_anchored; i++) {
+            lua_pushnil(L);
+            lua_rawseti(L, -2, i);
+        }
+    }
+    o->left_anchored = 0;
     int anchors = lua_gettop(L);
 
     const uint8_t *q = doc->tape;

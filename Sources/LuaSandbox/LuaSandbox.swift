@@ -56,7 +56,7 @@ public final class LuaSandbox {
     private let context: UnsafeMutablePointer<pinrules_ctx>
     private let encoder: TapeEncoder
     /// Where `callReturningTapes` writes its results before copying each out.
-    private var patchBuffer = TapeBuffer()
+    @exclusivity(unchecked) private var patchBuffer = TapeBuffer()
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -66,7 +66,7 @@ public final class LuaSandbox {
     }
 
     /// Statistics of the last load or call, successful or not.
-    public private(set) var lastStatistics = CallStatistics()
+    @exclusivity(unchecked) public private(set) var lastStatistics = CallStatistics()
 
     public init(configuration: SandboxConfiguration = SandboxConfiguration()) throws(SandboxError) {
         self.configuration = configuration

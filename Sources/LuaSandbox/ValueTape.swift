@@ -3,11 +3,14 @@ public import PinJSON
 /// Encodes call arguments into the tape the C bridge reads (format in `bridge.c` and
 /// `JSONTape`). One encoder per sandbox: its buffer is reused from call to call.
 final class TapeEncoder {
-    private var tape = TapeBuffer()
+    // One thread at a time uses a sandbox and its encoder (see LuaSandbox), so the dynamic
+    // exclusivity checks Swift makes on class properties (~20 instructions per access, hundreds
+    // per call) buy nothing here.
+    @exclusivity(unchecked) private var tape = TapeBuffer()
     let maxDepth: Int
     /// The arrays and objects of the last encoding, in tape order: results that come back
     /// unchanged (or reordered) refer to them by number.
-    private(set) var containers = ArgumentContainers()
+    @exclusivity(unchecked) private(set) var containers = ArgumentContainers()
 
     init(maxDepth: Int) {
         self.maxDepth = maxDepth

@@ -87,8 +87,9 @@ public final class JSONTapeParser {
     public let parser: JSONParser
     private let recorder = TapeRecorder()
     /// For `FastTapeScanner`, kept from one text to the next.
-    private var fastTape = TapeBuffer()
-    private var keyHashes = KeyHashStack()
+    // One thread at a time (the parser is not Sendable): no dynamic exclusivity checks needed.
+    @exclusivity(unchecked) private var fastTape = TapeBuffer()
+    @exclusivity(unchecked) private var keyHashes = KeyHashStack()
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser

@@ -53,7 +53,7 @@ public final class MappingSession {
     public let loadWarnings: [String]
     /// What the rules used while mapping the last event (instructions, peak memory and time,
     /// summed over its hook calls; the peak is the highest).
-    public internal(set) var lastEventUsage = RuleUsage()
+    @exclusivity(unchecked) public internal(set) var lastEventUsage = RuleUsage()
 
     init(rules sources: [RuleSource], configJSON: JSONValue, options: EngineOptions, mapper: PinterestMapper) throws(EngineError) {
         self.mapper = mapper
