@@ -178,7 +178,7 @@ public final class LuaSandbox {
         var tapes: [JSONTape] = []
         if let out = context.pointee.out {
             var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len),
-                                      arguments: encoder.bytes, buffer: patchBuffer)
+                                      arguments: encoder.bytes, containers: encoder.containers, buffer: patchBuffer)
             defer { patchBuffer = patcher.out }
             tapes = try patcher.patchAll(count: Int(context.pointee.out_count))
         }

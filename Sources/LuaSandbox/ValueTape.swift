@@ -97,6 +97,15 @@ struct ArgumentContainers: TapeContainerSink {
         count += containers
     }
 
+    /// The tape argument whose root is container `number`, if that is what it is.
+    func tapeArgument(rootedAt number: Int) -> JSONTape? {
+        guard number >= 0, number < count - own.count else { return nil }
+        var segment = segments.count - 1
+        while firsts[segment] > number { segment -= 1 }
+        guard firsts[segment] == number, case .tape(let tape, _) = segments[segment] else { return nil }
+        return tape
+    }
+
     subscript(number: Int) -> JSONValue? {
         guard number >= 0, number < count else { return nil }
         let ownFirst = count - own.count
@@ -274,9 +283,14 @@ struct TapePatcher {
     /// buffer for all of them, rather than an array per object).
     private var fates: [Int] = []
 
-    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, buffer: TapeBuffer) {
+    /// The call's argument containers: a tape argument that comes back whole and unchanged is
+    /// returned as it is, not copied.
+    private let containers: ArgumentContainers
+
+    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer) {
         self.result = result
         self.arguments = arguments
+        self.containers = containers
         self.out = buffer
     }
 
@@ -284,6 +298,12 @@ struct TapePatcher {
         var tapes: [JSONTape] = []
         tapes.reserveCapacity(count)
         for _ in 0..<count {
+            if result.count - position >= 5, result[position] == UInt8(ascii: "="),
+               let whole = containers.tapeArgument(rootedAt: u32(result, at: position + 1)) {
+                position += 5
+                tapes.append(whole)
+                continue
+            }
             out.removeAll()
             containersWritten = 0
             depthKnown = true
