@@ -55,32 +55,20 @@ public struct JSONParser: Sendable {
         return try reader.parseDocument()
     }
 
-    /// Parses and reports the document's structure to `observer` on the way.
-    public func parse(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) -> JSONValue {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: AnyObservation(observer: observer))
-        return try reader.parseDocument()
-    }
-
     /// Checks a JSON text exactly as `parse` does (the same errors at the same offsets) and
-    /// reports its structure to `observer`, without building a `JSONValue`: for callers that
-    /// keep another form of the document (`JSONTape`). `endContainer` gets `.null` for the value.
-    /// Duplicate keys are found by hash only: `duplicateKey` means "possibly a duplicate" here,
-    /// and a caller that needs certainty parses the text.
-    public func scan(_ buffer: UnsafeRawBufferPointer, observer: any JSONParseObserver) throws(JSONParseError) {
-        var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: AnyObservation(observer: observer), buildsValues: false)
-        _ = try reader.parseDocument()
-    }
-
-    /// `scan` into the tape recorder, specialised for it: its methods are called directly
-    /// (and inlined), not through the protocol.
+    /// reports its structure to `recorder`, without building a `JSONValue`. Duplicate keys are
+    /// found by hash only: `duplicateKey` means "possibly a duplicate" here. Specialised for the
+    /// recorder: its methods are called directly (and inlined).
     package func scan(_ buffer: UnsafeRawBufferPointer, recorder: TapeRecorder) throws(JSONParseError) {
         var reader = Reader(buffer: buffer, maxDepth: maxDepth, observer: recorder, buildsValues: false)
         _ = try reader.parseDocument()
     }
 }
 
-/// What the reader tells as it goes: nothing, an observer of any type, or (specialised) the
-/// tape recorder.
+/// What the reader tells as it goes, in document order: nothing (`parse`), or the tape recorder
+/// (`scan`). Calls arrive as `beginContainer`, then per member `key` (objects only) and the
+/// member's value, then `endContainer`; scalars as `scalar` or `string`. Byte buffers are valid
+/// only during the call.
 protocol ParseObservation {
     func beginContainer(isObject: Bool)
     func key(_ bytes: UnsafeRawBufferPointer)
@@ -97,16 +85,6 @@ struct NoObservation: ParseObservation {
     @inline(__always) func scalar(_ value: JSONValue) {}
     @inline(__always) func endContainer(_ value: JSONValue, count: Int) {}
     @inline(__always) func duplicateKey() {}
-}
-
-struct AnyObservation: ParseObservation {
-    let observer: any JSONParseObserver
-    func beginContainer(isObject: Bool) { observer.beginContainer(isObject: isObject) }
-    func key(_ bytes: UnsafeRawBufferPointer) { observer.key(bytes) }
-    func string(_ bytes: UnsafeRawBufferPointer) { observer.string(bytes) }
-    func scalar(_ value: JSONValue) { observer.scalar(value) }
-    func endContainer(_ value: JSONValue, count: Int) { observer.endContainer(value, count: count) }
-    func duplicateKey() { observer.duplicateKey() }
 }
 
 extension TapeRecorder: ParseObservation {}

@@ -1,7 +1,7 @@
 /// Writes the tape of a document (see `JSONTape`) as the parser reports it, into a buffer kept
 /// from one document to the next. Its state lives behind a pointer: as stored properties of a
 /// class, every access paid a dynamic exclusivity check, which cost more than the writing.
-package final class TapeRecorder: JSONParseObserver {
+package final class TapeRecorder {
     private struct State {
         var tape = TapeBuffer()
         var count = 0
