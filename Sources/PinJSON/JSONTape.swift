@@ -43,6 +43,8 @@ public struct JSONTape: Sendable, Equatable {
         bytes.withUnsafeBytes { raw in TapeReader(raw, at: 0).depth(at: 0) }
     }
 
+    /// Tapes are equal when their bytes are: the same value with its keys in the same order
+    /// (`value == value` ignores key order, as `JSONObject` does).
     public static func == (lhs: JSONTape, rhs: JSONTape) -> Bool { lhs.bytes == rhs.bytes }
 
     /// Encodes a value.

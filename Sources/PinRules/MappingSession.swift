@@ -38,7 +38,7 @@ public struct RuleUsage: Sendable, Equatable {
     }
 }
 
-/// The pipeline for one thread: bytes → JSON value → event → before-rules → mapping → calls →
+/// The pipeline for one thread: bytes → tape (read in place) → before-rules → mapping → calls →
 /// after-rules → outcome. Owns a Lua sandbox with every rule loaded; not `Sendable`: one thread
 /// at a time (make one session per thread from the shared `PinRulesEngine`).
 public final class MappingSession {
