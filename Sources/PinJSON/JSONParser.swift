@@ -277,13 +277,7 @@ private struct Reader<Observer: ParseObservation> {
     }
 
     mutating func parseObject() throws(JSONParseError) -> JSONValue {
-        try enter()
-        observer.beginContainer(isObject: true)
-        position += 1
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
+        if try open(object: true) {
             let empty = JSONValue.object(JSONObject())
             observer.endContainer(empty, count: 0)
             return empty
@@ -292,37 +286,17 @@ private struct Reader<Observer: ParseObservation> {
         elements.reserveCapacity(8)
         var index: [JSONKey: Int]? = nil
         let hashBase = keyHashes.count
-        while true {
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            guard bytes[position] == UInt8(ascii: "\"") else {
-                throw position < bytes.count ? fail("expected a string key, found \(describe(bytes[position]))") : unexpected()
-            }
+        repeat {
+            try expectKey()
             let (key, hash) = try parseKey()
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
-            }
-            position += 1
-            skipWhitespace()
+            try expectColon()
             let value = try parseValue()
             insert(key, hash, value, into: &elements, index: &index, hashBase: hashBase)
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "}"):
-                position += 1
-                depth -= 1
-                keyHashes.truncate(to: hashBase)
-                let object = JSONValue.object(JSONObject(uniqueMembers: elements))
-                observer.endContainer(object, count: elements.count)
-                return object
-            default:
-                throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
-            }
-        }
+        } while try !closes(object: true)
+        keyHashes.truncate(to: hashBase)
+        let object = JSONValue.object(JSONObject(uniqueMembers: elements))
+        observer.endContainer(object, count: elements.count)
+        return object
     }
 
     /// Duplicate keys (the same UTF-8 bytes: see `sameKey`) replace in place. Small objects look
@@ -389,34 +363,76 @@ private struct Reader<Observer: ParseObservation> {
         }
     }
 
+    /// Opens an array or object at its bracket; true when it is empty (and so closed already).
+    @inline(__always)
+    mutating func open(object: Bool) throws(JSONParseError) -> Bool {
+        try enter()
+        observer.beginContainer(isObject: object)
+        position += 1
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == (object ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+            position += 1
+            depth -= 1
+            return true
+        }
+        return false
+    }
+
+    /// At a member of an object: its key must start here.
+    @inline(__always)
+    func expectKey() throws(JSONParseError) {
+        guard position < bytes.count else { throw fail("unexpected end of input") }
+        guard bytes[position] == UInt8(ascii: "\"") else {
+            throw fail("expected a string key, found \(describe(bytes[position]))")
+        }
+    }
+
+    /// After a key: the colon, and the white space around it.
+    @inline(__always)
+    mutating func expectColon() throws(JSONParseError) {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
+            throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
+        }
+        position += 1
+        skipWhitespace()
+    }
+
+    /// After a member: true when the container closes here; after a comma, false (the next
+    /// member follows).
+    @inline(__always)
+    mutating func closes(object: Bool) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[position] {
+        case UInt8(ascii: ","):
+            position += 1
+            skipWhitespace()
+            return false
+        case object ? UInt8(ascii: "}") : UInt8(ascii: "]"):
+            position += 1
+            depth -= 1
+            return true
+        default:
+            throw fail(object ? "expected ',' or '}' in an object, found \(describe(bytes[position]))"
+                              : "expected ',' or ']' in an array, found \(describe(bytes[position]))")
+        }
+    }
+
     /// `parseObject` for `scan`: the same checks, no value. Keys are told apart by hash alone
     /// (a shared hash is reported as a possible duplicate).
     mutating func scanObject() throws(JSONParseError) {
-        try enter()
-        observer.beginContainer(isObject: true)
-        position += 1
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            depth -= 1
+        if try open(object: true) {
             observer.endContainer(.null, count: 0)
             return
         }
         var count = 0
         var large: Set<UInt64>? = nil
         let hashBase = keyHashes.count
-        while true {
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            guard bytes[position] == UInt8(ascii: "\"") else {
-                throw position < bytes.count ? fail("expected a string key, found \(describe(bytes[position]))") : unexpected()
-            }
+        repeat {
+            try expectKey()
             let hash = try scanKey()
-            skipWhitespace()
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else {
-                throw position < bytes.count ? fail("expected ':' after an object key, found \(describe(bytes[position]))") : unexpected()
-            }
-            position += 1
-            skipWhitespace()
+            try expectColon()
             try scanValue()
             if large == nil && count >= 32 { large = Set((hashBase..<keyHashes.count).map { keyHashes[$0] }) }
             if large != nil {
@@ -433,89 +449,39 @@ private struct Reader<Observer: ParseObservation> {
                 keyHashes.append(hash)
             }
             count += 1
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "}"):
-                position += 1
-                depth -= 1
-                keyHashes.truncate(to: hashBase)
-                observer.endContainer(.null, count: count)
-                return
-            default:
-                throw fail("expected ',' or '}' in an object, found \(describe(bytes[position]))")
-            }
-        }
+        } while try !closes(object: true)
+        keyHashes.truncate(to: hashBase)
+        observer.endContainer(.null, count: count)
     }
 
     /// `parseArray` for `scan`.
     mutating func scanArray() throws(JSONParseError) {
-        try enter()
-        observer.beginContainer(isObject: false)
-        position += 1
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            depth -= 1
+        if try open(object: false) {
             observer.endContainer(.null, count: 0)
             return
         }
         var count = 0
-        while true {
+        repeat {
             try scanValue()
             count += 1
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "]"):
-                position += 1
-                depth -= 1
-                observer.endContainer(.null, count: count)
-                return
-            default:
-                throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
-            }
-        }
+        } while try !closes(object: false)
+        observer.endContainer(.null, count: count)
     }
 
     mutating func parseArray() throws(JSONParseError) -> JSONValue {
-        try enter()
-        observer.beginContainer(isObject: false)
-        position += 1
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            depth -= 1
+        if try open(object: false) {
             let empty = JSONValue.array([])
             observer.endContainer(empty, count: 0)
             return empty
         }
         var elements: [JSONValue] = []
         elements.reserveCapacity(4)
-        while true {
+        repeat {
             elements.append(try parseValue())
-            skipWhitespace()
-            guard position < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[position] {
-            case UInt8(ascii: ","):
-                position += 1
-                skipWhitespace()
-            case UInt8(ascii: "]"):
-                position += 1
-                depth -= 1
-                let array = JSONValue.array(elements)
-                observer.endContainer(array, count: elements.count)
-                return array
-            default:
-                throw fail("expected ',' or ']' in an array, found \(describe(bytes[position]))")
-            }
-        }
+        } while try !closes(object: false)
+        let array = JSONValue.array(elements)
+        observer.endContainer(array, count: elements.count)
+        return array
     }
 
     @inline(__always)
