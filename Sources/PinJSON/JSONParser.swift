@@ -612,13 +612,11 @@ private struct Reader<Observer: ParseObservation> {
         position = skippingPlainWords(base, from: position, end: bytes.count)
     }
 
-    @inline(__always)
-    func makeString(_ start: Int, _ end: Int) -> String {
-        String(decoding: UnsafeBufferPointer(start: bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
-                                             count: end - start), as: UTF8.self)
-    }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    /// Reads a string from its opening quote to past its closing one. Its bytes, escapes
+    /// resolved, are the returned slice of the text, or `scratch` when it had escapes (nil).
+    @inline(__always)
+    mutating func readString() throws(JSONParseError) -> Range<Int>? {
         position += 1  // opening quote
         let start = position
         // Fast path: no escapes.
@@ -627,74 +625,58 @@ private struct Reader<Observer: ParseObservation> {
             guard position < bytes.count else { throw fail("unterminated string") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                let text = buildsValues ? makeString(start, position) : ""
-                observer.string(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
-                position += 1
-                return text
+                defer { position += 1 }
+                return start..<position
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("unescaped control character in a string") }
             if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
         }
         try parseEscapedRest(from: start)
-        scratch.withUnsafeBytes { observer.string($0) }
-        return buildsValues ? String(decoding: scratch, as: UTF8.self) : ""
+        return nil
+    }
+
+    /// The bytes `readString` found.
+    @inline(__always)
+    func withStringBytes<Result>(_ range: Range<Int>?, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if let range { return body(UnsafeRawBufferPointer(rebasing: bytes[range])) }
+        return scratch.withUnsafeBytes(body)
+    }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        let range = try readString()
+        return withStringBytes(range) { text in
+            observer.string(text)
+            return buildsValues ? String(decoding: text, as: UTF8.self) : ""
+        }
     }
 
     /// A key and the hash of its UTF-8 bytes (after unescaping). Keys are equal exactly when
     /// their bytes are, so keys with different hashes are different keys, ASCII or not.
     mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
-        position += 1  // opening quote
-        let start = position
-        while true {
-            skipPlainWords()
-            guard position < bytes.count else { throw fail("unterminated string") }
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                let text = makeString(start, position)
-                observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
-                let hash = Self.hash(bytes.baseAddress! + start, position - start)
-                position += 1
-                return (text, hash)
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw fail("unescaped control character in a string") }
-            if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
+        let range = try readString()
+        return withStringBytes(range) { text in
+            observer.key(text)
+            return (String(decoding: text, as: UTF8.self), Self.hash(text))
         }
-        try parseEscapedRest(from: start)
-        scratch.withUnsafeBytes { observer.key($0) }
-        let hash = scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
-        return (String(decoding: scratch, as: UTF8.self), hash)
     }
 
     /// `parseKey` for `scan`: the hash only.
     mutating func scanKey() throws(JSONParseError) -> UInt64 {
-        position += 1  // opening quote
-        let start = position
-        while true {
-            skipPlainWords()
-            guard position < bytes.count else { throw fail("unterminated string") }
-            let byte = bytes[position]
-            if byte == UInt8(ascii: "\"") {
-                observer.key(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
-                let hash = Self.hash(bytes.baseAddress! + start, position - start)
-                position += 1
-                return hash
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw fail("unescaped control character in a string") }
-            if byte >= 0x80 { try skipUTF8Sequence() } else { position += 1 }
+        let range = try readString()
+        return withStringBytes(range) { text in
+            observer.key(text)
+            return Self.hash(text)
         }
-        try parseEscapedRest(from: start)
-        scratch.withUnsafeBytes { observer.key($0) }
-        return scratch.withUnsafeBytes { buffer in Self.hash(buffer.baseAddress!, buffer.count) }
     }
 
     /// Length, first and last 8 bytes: cheap, and keys of one object seldom share all three.
     @inline(__always)
-    static func hash(_ start: UnsafeRawPointer, _ count: Int) -> UInt64 {
+    static func hash(_ text: UnsafeRawBufferPointer) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let count = text.count
         var hash = UInt64(truncatingIfNeeded: count) &* multiplier
+        guard let start = text.baseAddress else { return hash ^ (hash >> 29) }
         if count >= 8 {
             hash = (hash ^ start.loadUnaligned(as: UInt64.self)) &* multiplier
             hash = (hash ^ (start + count - 8).loadUnaligned(as: UInt64.self)) &* multiplier
