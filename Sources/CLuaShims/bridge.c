@@ -966,6 +966,33 @@ static int came_back_as_made(tape_writer *w, size_t member_start, const uint8_t 
     return number < doc->node_count && doc->nodes[number].at == value;
 }
 
+// A member of an argument object, with the Lua value at `value` (its path already set):
+// by index alone when it kept its value, else by index with the value written. Returns 1 when
+// it was kept.
+static int write_origin_member(tape_writer *w, int value, const origin_member *member, uint32_t number) {
+    pinrules_ctx *ctx = w->ctx;
+    int container = member->value[0] == 'a' || member->value[0] == 'o';
+    if (!container && value_unchanged(w->L, ctx->origins, value, member, 0)) {
+        put_u32(w, UINT32_MAX);
+        put_u32(w, number);
+        return 1;
+    }
+    size_t member_start = ctx->out_len;
+    put_u32(w, UINT32_MAX - 1);
+    put_u32(w, number);
+    w->depth++;
+    write_value(w, value);
+    w->depth--;
+    // Came back as '=' of the very container made for this member: unchanged after all.
+    if (container && came_back_as_made(w, member_start, member->value)) {
+        ctx->out_len = member_start;
+        put_u32(w, UINT32_MAX);
+        put_u32(w, number);
+        return 1;
+    }
+    return 0;
+}
+
 // An object with the object marker, read in one pass: members of the argument object it came
 // from (if any) go by index, and when every one of them comes back unchanged (and nothing was
 // added or removed) the whole object becomes '=' instead, by rewinding what was written.
@@ -1004,28 +1031,7 @@ static void write_marked_object(tape_writer *w, int index, const void *self, doc
         w->path[w->depth].key = key;
         w->path[w->depth].key_length = n;
         if (found) {
-            uint32_t member = (uint32_t)(found - members);
-            uint8_t tag = found->value[0];
-            int container = tag == 'a' || tag == 'o';
-            if (!container && value_unchanged(L, origins, value, found, 0)) {
-                put_u32(w, UINT32_MAX);
-                put_u32(w, member);
-                kept++;
-                lua_pop(L, 1);
-                continue;
-            }
-            size_t member_start = ctx->out_len;
-            put_u32(w, UINT32_MAX - 1);
-            put_u32(w, member);
-            w->depth++;
-            write_value(w, value);
-            w->depth--;
-            if (container && came_back_as_made(w, member_start, found->value)) {
-                ctx->out_len = member_start;
-                put_u32(w, UINT32_MAX);
-                put_u32(w, member);
-                kept++;
-            }
+            kept += write_origin_member(w, value, found, (uint32_t)(found - members));
         } else {
             w->depth++;
             put_string(w, key, n, 0);
@@ -1093,28 +1099,9 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             continue;
         }
         count++;
-        int container = member.value[0] == 'a' || member.value[0] == 'o';
-        if (!container && value_unchanged(L, origins, value, &member, 0)) {
-            put_u32(w, UINT32_MAX);
-            put_u32(w, i);
-            kept++;
-            lua_pop(L, 1);
-            continue;
-        }
-        size_t member_start = ctx->out_len;
-        put_u32(w, UINT32_MAX - 1);
-        put_u32(w, i);
         w->path[w->depth].key = (const char *)member.key;
         w->path[w->depth].key_length = member.key_length;
-        w->depth++;
-        write_value(w, value);
-        w->depth--;
-        if (container && came_back_as_made(w, member_start, member.value)) {
-            ctx->out_len = member_start;
-            put_u32(w, UINT32_MAX);
-            put_u32(w, i);
-            kept++;
-        }
+        kept += write_origin_member(w, value, &member, i);
         lua_pop(L, 1);
     }
     if (kept == members && count == members) {

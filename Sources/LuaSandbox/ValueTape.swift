@@ -449,6 +449,18 @@ struct TapePatcher {
         }
     }
 
+    /// Writes members whose keys are given and whose values wait in the result at the given
+    /// positions; returns the deepest value's depth.
+    private mutating func patchMembers(_ members: [(key: [UInt8], value: Int)]) throws(SandboxError) -> Int {
+        var deepest = 0
+        for member in members {
+            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
+            position = member.value
+            deepest = max(deepest, try patchValue())
+        }
+        return deepest
+    }
+
     /// A table made in Lua: its keys sorted by their bytes (Lua has no key order).
     private mutating func patchNewObject() throws(SandboxError) -> Int {
         let count = try readU32()
@@ -464,12 +476,7 @@ struct TapePatcher {
         let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
         containersWritten += 1
         let first = containersWritten
-        var deepest = 0
-        for member in members {
-            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
-            position = member.value
-            deepest = max(deepest, try patchValue())
-        }
+        let deepest = try patchMembers(members)
         position = end
         out.finishContainer(at: header, descendants: containersWritten - first)
         return deepest + 1
@@ -537,11 +544,7 @@ struct TapePatcher {
         }
         copyArgument(at: run, through: at)
         if added.count > 1 { added.sort { $0.key.lexicographicallyPrecedes($1.key) } }
-        for member in added {
-            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
-            position = member.value
-            deepest = max(deepest, try patchValue())
-        }
+        deepest = max(deepest, try patchMembers(added))
         position = end
         out.finishContainer(at: header, descendants: containersWritten - first)
         return deepest + 1

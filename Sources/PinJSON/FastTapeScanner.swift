@@ -108,16 +108,10 @@ struct FastTapeScanner {
             skipWhitespace()
             guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
             count += 1
-            skipWhitespace()
-            guard position < end else { return false }
-            if base[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if base[position] == UInt8(ascii: "}") {
-                position += 1
+            guard let closed = closes(UInt8(ascii: "}")) else { return false }
+            if closed {
                 tape.finishContainer(at: header, members: count, descendants: containers - first)
                 return true
-            } else {
-                return false
             }
         }
     }
@@ -140,18 +134,24 @@ struct FastTapeScanner {
             skipWhitespace()
             guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
             count += 1
-            skipWhitespace()
-            guard position < end else { return false }
-            if base[position] == UInt8(ascii: ",") {
-                position += 1
-            } else if base[position] == UInt8(ascii: "]") {
-                position += 1
+            guard let closed = closes(UInt8(ascii: "]")) else { return false }
+            if closed {
                 tape.finishContainer(at: header, members: count, descendants: containers - first)
                 return true
-            } else {
-                return false
             }
         }
+    }
+
+    /// After a member: true when `closing` ends the container here, false after a comma, nil
+    /// for anything else.
+    @inline(__always)
+    private mutating func closes(_ closing: UInt8) -> Bool? {
+        skipWhitespace()
+        guard position < end else { return nil }
+        let byte = base[position]
+        guard byte == UInt8(ascii: ",") || byte == closing else { return nil }
+        position += 1
+        return byte == closing
     }
 
     /// The bytes of a string with no escapes and no control characters (valid UTF-8 is
