@@ -11,7 +11,7 @@
 /// check. Measured: fewer instructions than `String ==` alone on event keys, where comparing the
 /// bytes directly (`withContiguousStorageIfAvailable`, or `utf8.elementsEqual`) costs more.
 @inline(__always)
-func sameKey(_ lhs: String, _ rhs: String) -> Bool {
+package func sameKey(_ lhs: String, _ rhs: String) -> Bool {
     lhs.utf8.count == rhs.utf8.count && lhs == rhs && sameBytes(lhs, rhs)
 }
 

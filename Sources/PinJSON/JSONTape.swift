@@ -14,7 +14,7 @@ internal import Darwin
 /// Encoding (little-endian):
 ///
 ///     'n' null   't' true   'f' false
-///     'i' int64          'd' float64 (finite)
+///     'i' int64          'd' float64 (finite from text; a value made in code may hold any)
 ///     's' u32 length, UTF-8 bytes
 ///     'a' u32 count, u32 span, u32 descendants, values
 ///     'o' u32 count, u32 span, u32 descendants, (u32 key length, key bytes, value) * count
@@ -116,6 +116,16 @@ public struct JSONTape: Sendable, Equatable {
         }
     }
 
+    /// The number of members or elements of the container at `node`; 0 for anything else.
+    public func count(of node: Node) -> Int {
+        switch bytes[node.offset] {
+        case UInt8(ascii: "a"), UInt8(ascii: "o"):
+            return bytes.withUnsafeBytes { raw in TapeReader(raw, at: node.offset).u32(at: node.offset + 1) }
+        default:
+            return 0
+        }
+    }
+
     /// The element at `index` of the array at `node`; nil when out of range or not an array.
     public func element(_ index: Int, of node: Node) -> Node? {
         bytes.withUnsafeBytes { raw in TapeReader(raw, at: node.offset).element(index) }
@@ -153,23 +163,24 @@ package struct TapeReader {
     package let raw: UnsafeRawBufferPointer
     package var position: Int
 
+    @inlinable
     package init(_ raw: UnsafeRawBufferPointer, at position: Int) {
         self.raw = raw
         self.position = position
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package func u32(at offset: Int) -> Int {
         Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     package func u64(at offset: Int) -> UInt64 {
         raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
     }
 
     /// The size in bytes of the value at `offset`.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func size(at offset: Int) -> Int {
         switch raw[offset] {
         case UInt8(ascii: "i"), UInt8(ascii: "d"): return 9
@@ -197,7 +208,7 @@ package struct TapeReader {
     }
 
     /// The number of containers in the value at `offset`, itself included.
-    @inline(__always)
+    @inlinable @inline(__always)
     package func containers(at offset: Int) -> Int {
         switch raw[offset] {
         case UInt8(ascii: "a"), UInt8(ascii: "o"): return 1 + u32(at: offset + 9)
@@ -234,7 +245,7 @@ package struct TapeReader {
         }
     }
 
-    func member(_ key: UnsafeRawBufferPointer) -> JSONTape.Node? {
+    package func member(_ key: UnsafeRawBufferPointer) -> JSONTape.Node? {
         guard raw[position] == UInt8(ascii: "o") else { return nil }
         let count = u32(at: position + 1)
         var at = position + 13
@@ -249,7 +260,7 @@ package struct TapeReader {
         return nil
     }
 
-    func element(_ index: Int) -> JSONTape.Node? {
+    package func element(_ index: Int) -> JSONTape.Node? {
         guard raw[position] == UInt8(ascii: "a"), index >= 0, index < u32(at: position + 1) else { return nil }
         var at = position + 13
         for _ in 0..<index { at += size(at: at) }
@@ -319,7 +330,6 @@ package struct TapeReader {
         case UInt8(ascii: "n"), UInt8(ascii: "t"), UInt8(ascii: "f"): return 0
         case UInt8(ascii: "i"), UInt8(ascii: "d"):
             guard position + 8 <= raw.count else { return nil }
-            if tag == UInt8(ascii: "d"), !Double(bitPattern: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self).littleEndian).isFinite { return nil }
             position += 8
             return 0
         case UInt8(ascii: "s"):

@@ -81,6 +81,29 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    /// Writes the value at `node` of `tape`, byte for byte as `write(tape.value(of: node))`
+    /// would, without building it.
+    public mutating func write(_ tape: JSONTape, at node: JSONTape.Node) {
+        tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset) }
+    }
+
+    /// The value at `offset` of the tape `raw`. No value writes more than six bytes per byte of
+    /// its tape (a `false` or a comma-separated `null` is the worst case), so that is the room.
+    package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int) {
+        let room = 6 * TapeReader(raw, at: offset).size(at: offset) + 8
+        let start = bytes.count
+        appendRoom(room)
+        let end: Int = bytes.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + room)
+            var position = offset
+            output.write(tape: raw, at: &position)
+            precondition(!output.outOfRoom, "a tape wrote more than its room")
+            return output.pointer - base
+        }
+        bytes.removeLast(bytes.count - end)
+    }
+
     /// An upper bound of the bytes `write` appends for `value`.
     static func maximumLength(of value: borrowing JSONValue) -> Int {
         switch value {
@@ -255,6 +278,52 @@ private struct Output {
             guard room(1) else { return }
             put(UInt8(ascii: "}"))
         }
+    }
+
+    /// The value at `position` of a tape; moves past it. The caller made room for it.
+    mutating func write(tape raw: UnsafeRawBufferPointer, at position: inout Int) {
+        let reader = TapeReader(raw, at: position)
+        let tag = raw[position]
+        position += 1
+        switch tag {
+        case UInt8(ascii: "n"): put("null")
+        case UInt8(ascii: "t"): put("true")
+        case UInt8(ascii: "f"): put("false")
+        case UInt8(ascii: "i"):
+            writeInteger(Int64(bitPattern: reader.u64(at: position)))
+            position += 8
+        case UInt8(ascii: "d"):
+            writeDouble(Double(bitPattern: reader.u64(at: position)))
+            position += 8
+        case UInt8(ascii: "s"):
+            writeTapeText(raw, at: &position)
+        default:
+            let isObject = tag == UInt8(ascii: "o")
+            let count = reader.u32(at: position)
+            position += 12
+            put(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            for index in 0..<count {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                if isObject {
+                    writeTapeText(raw, at: &position)
+                    put(UInt8(ascii: ":"))
+                }
+                write(tape: raw, at: &position)
+            }
+            put(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        }
+    }
+
+    /// A tape string or key (length, bytes) at `position`, quoted and escaped.
+    @inline(__always)
+    mutating func writeTapeText(_ raw: UnsafeRawBufferPointer, at position: inout Int) {
+        let length = Int(raw.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
+        put(UInt8(ascii: "\""))
+        if let base = raw.baseAddress {
+            writeEscaped(UnsafeBufferPointer(start: (base + position + 4).assumingMemoryBound(to: UInt8.self), count: length))
+        }
+        put(UInt8(ascii: "\""))
+        position += 4 + length
     }
 
     mutating func writeInteger(_ number: Int64) {

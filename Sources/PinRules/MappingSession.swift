@@ -168,7 +168,17 @@ public final class MappingSession {
         }
         guard let event = hasBeforeHooks ? runBeforeRules(original, into: &outcome) : original else { return outcome }
         let calls: [PintrkCall]
-        switch mapper.map(event.message) {
+        let mapped: MappingResult
+        switch mapper.mapEncoded(event.message) {
+        case .calls(let encoded, let warnings) where !hasAfterHooks:
+            // Nothing changes the calls any more: they go out as the mapping wrote them.
+            outcome.warnings += warnings
+            outcome.setCalls(encoded)
+            return outcome
+        case let result:
+            mapped = result.decoded
+        }
+        switch mapped {
         case .calls(let mapped, let warnings):
             outcome.warnings += warnings
             calls = mapped
@@ -186,10 +196,6 @@ public final class MappingSession {
             outcome.status = .error
             outcome.failure = .init(kind: "mapping", message: message)
             outcome.event = original.json
-            return outcome
-        }
-        guard hasAfterHooks else {
-            outcome.calls = calls
             return outcome
         }
         guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return outcome }

@@ -43,7 +43,23 @@ public struct Outcome: Sendable, Equatable {
     /// The event's `messageId` as it came in.
     public var messageId: JSONValue?
     public var status: Status
-    public var calls: [PintrkCall]
+    /// The calls to make, for `sent`.
+    public var calls: [PintrkCall] {
+        get {
+            switch callStorage {
+            case .values(let calls): return calls
+            case .encoded(let encoded): return encoded.calls
+            }
+        }
+        set { callStorage = .values(newValue) }
+    }
+    /// The calls as the mapping made them (compact, written without being built), or as
+    /// values once after-rules or a caller changed them.
+    private var callStorage: CallStorage
+    private enum CallStorage: Sendable {
+        case values([PintrkCall])
+        case encoded(EncodedCalls)
+    }
     public var reason: String?
     /// The rule that dropped the event.
     public var rule: String?
@@ -68,7 +84,7 @@ public struct Outcome: Sendable, Equatable {
         self.line = line
         self.messageId = messageId
         self.status = status
-        self.calls = calls
+        self.callStorage = .values(calls)
         self.reason = reason
         self.rule = rule
         self.failure = failure
@@ -77,6 +93,17 @@ public struct Outcome: Sendable, Equatable {
         self.warnings = warnings
         self.logs = logs
         self.trace = trace
+    }
+
+    /// Sets the calls in the compact form the mapping made them in.
+    mutating func setCalls(_ encoded: EncodedCalls) { callStorage = .encoded(encoded) }
+
+    /// Outcomes are equal when what they say is: calls compare as values, however kept.
+    public static func == (lhs: Outcome, rhs: Outcome) -> Bool {
+        lhs.line == rhs.line && lhs.messageId == rhs.messageId && lhs.status == rhs.status
+            && lhs.calls == rhs.calls && lhs.reason == rhs.reason && lhs.rule == rhs.rule
+            && lhs.failure == rhs.failure && lhs.event == rhs.event && lhs.raw == rhs.raw
+            && lhs.warnings == rhs.warnings && lhs.logs == rhs.logs && lhs.trace == rhs.trace
     }
 
     /// Writes `json` to `writer` without building it first (this runs once per event).
@@ -95,17 +122,11 @@ public struct Outcome: Sendable, Equatable {
         key("status"); writer.write(string: status.rawValue)
         if status == .sent {
             key("pintrk")
-            writer.writeRaw("[")
-            for (index, call) in calls.enumerated() {
-                if index > 0 { writer.writeRaw(",") }
-                writer.writeRaw("[")
-                writer.write(string: call.function)
-                if call.function == "track", let event = call.event { writer.writeRaw(","); writer.write(string: event) }
-                if call.function == "load", let tagId = call.tagId { writer.writeRaw(","); writer.write(string: tagId) }
-                if let data = call.data { writer.writeRaw(","); writer.write(.object(data)) }
-                writer.writeRaw("]")
+            if case .encoded(let encoded) = callStorage {
+                writer.write(encoded.tape, at: encoded.tape.root)
+            } else {
+                writeCalls(to: &writer)
             }
-            writer.writeRaw("]")
         }
         if let reason { key("reason"); writer.write(string: reason) }
         if let rule { key("rule"); writer.write(string: rule) }
@@ -127,6 +148,21 @@ public struct Outcome: Sendable, Equatable {
         writer.writeRaw("}")
     }
 
+    /// The calls held as values, in their JSON array form.
+    private func writeCalls(to writer: inout JSONWriter) {
+        writer.writeRaw("[")
+        for (index, call) in calls.enumerated() {
+            if index > 0 { writer.writeRaw(",") }
+            writer.writeRaw("[")
+            writer.write(string: call.function)
+            if call.function == "track", let event = call.event { writer.writeRaw(","); writer.write(string: event) }
+            if call.function == "load", let tagId = call.tagId { writer.writeRaw(","); writer.write(string: tagId) }
+            if let data = call.data { writer.writeRaw(","); writer.write(.object(data)) }
+            writer.writeRaw("]")
+        }
+        writer.writeRaw("]")
+    }
+
     /// The output line's JSON object, keys in a fixed order:
     /// `line, messageId, status, pintrk | reason, rule | error, event | raw, warnings, logs`.
     public var json: JSONValue {
@@ -134,7 +170,13 @@ public struct Outcome: Sendable, Equatable {
         if let line { object.appendUnique("line", .integer(Int64(line))) }
         if let messageId { object.appendUnique("messageId", messageId) }
         object.appendUnique("status", .string(status.rawValue))
-        if status == .sent { object.appendUnique("pintrk", .array(calls.map(\.jsonArray))) }
+        if status == .sent {
+            if case .encoded(let encoded) = callStorage {
+                object.appendUnique("pintrk", encoded.tape.value)
+            } else {
+                object.appendUnique("pintrk", .array(calls.map(\.jsonArray)))
+            }
+        }
         if let reason { object.appendUnique("reason", .string(reason)) }
         if let rule { object.appendUnique("rule", .string(rule)) }
         if let failure {

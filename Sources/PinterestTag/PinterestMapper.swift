@@ -69,63 +69,17 @@ public struct PinterestMapper: Sendable {
 
     /// Maps one message. Never throws: anything the message holds ends in a result.
     public func map(_ message: RudderMessage) -> MappingResult {
-        guard message.isObject else {
-            return .failed(message: "a message must be a JSON object, found \(message.json.typeDescription)",
-                           event: message.json, warnings: [])
-        }
-        guard let typeValue = message.member("type"), !typeValue.isNull else {
-            return .unsupported(reason: "the message has no 'type'")
-        }
-        guard case .string(let type) = typeValue else {
-            return .unsupported(reason: "message type must be a string, found \(typeValue.typeDescription)")
-        }
-        // The SDK always sends lowercase types, matched first without lowercasing a copy; other
-        // spellings are accepted rather than lost.
-        switch type {
-        case "track": return mapTrack(message)
-        case "page": return mapPage(message)
-        case "identify": return mapIdentify(message)
-        default: break
-        }
-        switch type.lowercased() {
-        case "track": return mapTrack(message)
-        case "page": return mapPage(message)
-        case "identify": return mapIdentify(message)
-        default: return .unsupported(reason: "message type \(quoted(type)) is not supported by the Pinterest Tag destination")
-        }
+        mapEncoded(message).decoded
     }
 
-    // MARK: track
-
-    func mapTrack(_ message: RudderMessage) -> MappingResult {
-        var warnings: [String] = []
-        guard let eventValue = message.event, eventValue.isTruthy else {
-            let reason = message.event == nil || message.event == .null
-                ? "the track message has no event name"
-                : "the track message has an empty event name (\(message.event?.typeDescription ?? ""))"
-            return .nothingToSend(reason: reason, warnings: [])
+    /// Maps one message with the calls in compact form: the event's values are copied into
+    /// them as bytes, none is built as a value unless a warning or a hash needs it.
+    package func mapEncoded(_ message: RudderMessage) -> EncodedMappingResult {
+        let tape = message.tape
+        return tape.bytes.withUnsafeBytes { raw in
+            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message)
+            return mapping.map()
         }
-        guard case .string(let eventName) = eventValue else {
-            return .failed(message: "event must be a string, found \(eventValue.typeDescription)",
-                           event: message.json, warnings: [])
-        }
-        let properties = readProperties(message, warnings: &warnings)
-        let names = resolveEventNames(eventName, warnings: &warnings)
-        var data: JSONObject
-        switch trackData(properties, warnings: &warnings) {
-        case .success(let built): data = built
-        case .failure(let failure): return .failed(message: failure.message, event: message.json, warnings: warnings)
-        }
-        applyCustomProperties(to: &data, from: properties)
-        applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
-        var calls: [PintrkCall] = []
-        calls.reserveCapacity(names.count * 2)
-        for name in names {
-            calls.append(.set(ldp))
-            calls.append(.track(name, data))
-        }
-        return .calls(calls, warnings: warnings)
     }
 
     /// The Pinterest event names for a track event name: the user mapping, the built-in
@@ -176,18 +130,6 @@ public struct PinterestMapper: Sendable {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
     }
 
-    struct Failure: Error { var message: String }
-
-    /// `properties` as an object; absent or null is empty, anything else is empty with a warning.
-    func readProperties(_ message: RudderMessage, warnings: inout [String]) -> JSONObject {
-        guard let value = message.member("properties"), !value.isNull else { return JSONObject() }
-        guard case .object(let object) = value else {
-            warnings.append("properties is \(value.typeDescription), not an object: ignored")
-            return JSONObject()
-        }
-        return object
-    }
-
     /// Keys Pinterest accepts that RudderStack copies from `properties` unchanged.
     public static let allowedPropertyKeys: Set<String> = [
         "value", "order_quantity", "currency", "order_id", "product_name", "product_id", "product_category",
@@ -202,112 +144,12 @@ public struct PinterestMapper: Sendable {
         ("category", "product_category"), ("brand", "product_brand"), ("variant", "product_variant"),
     ]
 
-    /// DATA before custom properties and `event_id`: value, allow-listed properties,
-    /// search_query, line_items.
-    func trackData(_ properties: JSONObject, warnings: inout [String]) -> Result<JSONObject, Failure> {
-        var data = JSONObject()
-        // Room for every key DATA can get (value, allow-listed properties, search_query,
-        // line_items, custom properties, event_id), so that appending never regrows it.
-        data.reserveCapacity(min(properties.count, Self.allowedPropertyKeys.count) + customPropertyPaths.count + 4)
-        // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in place.
-        if let revenue = properties["revenue"], revenue.isTruthy { data.appendUnique("value", revenue) }
-        for (key, value) in properties.elements where Self.allowedPropertyNames.position(of: key) != nil {
-            data[key] = value
-        }
-        if let query = properties["query"], !query.isNull { data["search_query"] = query }
-
-        var items: [JSONValue] = []
-        let products = properties["products"]
-        switch products {
-        case .array(let entries)?:
-            items.reserveCapacity(entries.count)
-            for (index, entry) in entries.enumerated() {
-                guard case .object(let product) = entry else {
-                    warnings.append("properties.products[\(index)] is \(entry.typeDescription), not a product object: skipped")
-                    continue
-                }
-                items.append(.object(lineItem(product)))
-            }
-        case .object(let product)?:
-            warnings.append("properties.products is an object, not an array: sent as one line item")
-            items = [.object(lineItem(product))]
-        case let value? where value.isTruthy:
-            return .failure(Failure(message: "properties.products must be an array of product objects, found \(value.typeDescription)"))
-        default:
-            if let value = products, !value.isNull, value != .bool(false) {
-                warnings.append("properties.products is \(value.typeDescription): treated as absent, as RudderStack does")
-            }
-            items = [.object(lineItem(properties))]
-        }
-        data["line_items"] = .array(items)
-        return .success(data)
-    }
-
-    /// One line item; falsy source values leave their key out. One pass over the product's
-    /// members (keys are unique, so this finds what lookups by name would).
-    func lineItem(_ product: JSONObject) -> JSONObject {
-        // Slot 0 product_id, 1 sku, then the `lineItemFields` in order.
-        var found: (JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?, JSONValue?)
-        for (key, value) in product.elements {
-            switch Self.lineItemSourceNames.position(of: key) {
-            case 0?: found.0 = value
-            case 1?: found.1 = value
-            case 2?: found.2 = value
-            case 3?: found.3 = value
-            case 4?: found.4 = value
-            case 5?: found.5 = value
-            case 6?: found.6 = value
-            case 7?: found.7 = value
-            default: break
-            }
-        }
-        var item = JSONObject()
-        item.reserveCapacity(7)
-        if let id = found.0, id.isTruthy {
-            item.appendUnique("product_id", id)
-        } else if let sku = found.1, sku.isTruthy {
-            item.appendUnique("product_id", sku)
-        }
-        let keys = Self.lineItemFields
-        if let value = found.2, value.isTruthy { item.appendUnique(keys[0].key, value) }
-        if let value = found.3, value.isTruthy { item.appendUnique(keys[1].key, value) }
-        if let value = found.4, value.isTruthy { item.appendUnique(keys[2].key, value) }
-        if let value = found.5, value.isTruthy { item.appendUnique(keys[3].key, value) }
-        if let value = found.6, value.isTruthy { item.appendUnique(keys[4].key, value) }
-        if let value = found.7, value.isTruthy { item.appendUnique(keys[5].key, value) }
-        return item
-    }
-
     /// `allowedPropertyKeys`, for lookups by bytes without hashing.
     static let allowedPropertyNames = NameList(allowedPropertyKeys)
     /// `product_id`, `sku`, then the sources of `lineItemFields`.
     static let lineItemSourceNames = NameList(["product_id", "sku"] + lineItemFields.map(\.source))
 
-    // MARK: custom properties and event_id
-
-    /// Section 5: configured dot paths of the flattened `properties`, as JavaScript strings.
-    func applyCustomProperties(to data: inout JSONObject, from properties: JSONObject) {
-        guard !customPropertyPaths.isEmpty, !properties.isEmpty else { return }
-        // Flattening the whole tree is the reference behaviour but costs a dictionary entry per
-        // leaf; it is built only for a path that the direct walk cannot answer alone.
-        var flat: [[UInt8]: JSONValue]?
-        var addedArrayIndex = false
-        for path in customPropertyPaths {
-            let found: JSONValue?
-            if let segments = path.segments, case .resolved(let value) = Self.flattenedValue(at: segments, in: properties) {
-                found = value
-            } else {
-                if flat == nil { flat = Self.flatten(properties) }
-                found = flat?[path.utf8]
-            }
-            guard let value = found, !value.isNull else { continue }
-            data[path.key] = .string(value.javaScriptString)
-            if path.isArrayIndex { addedArrayIndex = true }
-        }
-        // Only an integer-like key can move (see `inJavaScriptKeyOrder`), and only a custom
-        // property can bring one.
-        if addedArrayIndex { data = Self.inJavaScriptKeyOrder(data) }
-    }
+    // MARK: custom properties
 
     /// A configured custom property path, prepared once per mapper.
     struct CustomPropertyPath: Sendable {
@@ -331,11 +173,11 @@ public struct PinterestMapper: Sendable {
     }
 
     /// What walking a path directly found.
-    enum DirectLookup {
+    enum DirectLookup<Found> {
         /// Exactly what `flatten(properties)[path]` holds (`nil`: no such leaf).
-        case resolved(JSONValue?)
-        /// A key on the way is empty or contains a dot (or is duplicated), so several members
-        /// could spell the same path and only `flatten`'s visiting order says which one wins.
+        case resolved(Found?)
+        /// A key on the way is empty or contains a dot, so several members could spell the same
+        /// path and only `flatten`'s visiting order says which one wins.
         case ambiguous
     }
 
@@ -344,34 +186,44 @@ public struct PinterestMapper: Sendable {
     /// each flattened key spells exactly one path: every object met on the way has only non-empty
     /// keys without dots (then a member's key must equal the next segment), otherwise the caller
     /// flattens. Keys compare by UTF-8 bytes, as `flatten`'s keys do.
-    static func flattenedValue(at segments: [String], in properties: JSONObject) -> DirectLookup {
-        var node = JSONValue.object(properties)
+    static func flattenedValue(at segments: [String], in properties: TapeView.Node, of view: TapeView) -> DirectLookup<TapeView.Node> {
+        var node = properties
         for segment in segments {
-            switch node {
-            case .object(let object):
-                var next: JSONValue?
-                for (key, value) in object.elements {
-                    if key.isEmpty || key.utf8.contains(UInt8(ascii: ".")) { return .ambiguous }
-                    if key.utf8.elementsEqual(segment.utf8) {
-                        if next != nil { return .ambiguous }
-                        next = value
+            if view.isObject(node) {
+                var next: TapeView.Node?
+                var ambiguous = false
+                var segment = segment
+                segment.withUTF8 { wanted in
+                    view.forEachMember(of: node) { key, value in
+                        if key.isEmpty || key.contains(UInt8(ascii: ".")) { ambiguous = true }
+                        if key.count == wanted.count && key.elementsEqual(wanted) { next = value }
                     }
                 }
+                if ambiguous { return .ambiguous }
                 guard let next else { return .resolved(nil) }
                 node = next
-            case .array(let elements):
+            } else if view.isArray(node) {
                 // `flatten` names elements `String(index)`: "01" or "+1" name nothing.
-                guard let index = canonicalIndex(segment), index < elements.count else { return .resolved(nil) }
-                node = elements[index]
-            default:
+                guard let index = canonicalIndex(segment), let element = view.element(index, of: node) else { return .resolved(nil) }
+                node = element
+            } else {
                 return .resolved(nil)  // a leaf before the path ends
             }
         }
         // Only leaves are flattened: a non-empty object or array has no entry of its own.
-        switch node {
-        case .object(let object) where !object.isEmpty: return .resolved(nil)
-        case .array(let elements) where !elements.isEmpty: return .resolved(nil)
-        default: return .resolved(node)
+        if (view.isObject(node) || view.isArray(node)) && view.count(node) > 0 { return .resolved(nil) }
+        return .resolved(node)
+    }
+
+    /// The walk above over a built object (for tests, which compare it with `flatten`).
+    static func flattenedValue(at segments: [String], in properties: JSONObject) -> DirectLookup<JSONValue> {
+        let tape = JSONTape(.object(properties))
+        return tape.bytes.withUnsafeBytes { raw in
+            let view = TapeView(raw: raw)
+            switch flattenedValue(at: segments, in: 0, of: view) {
+            case .ambiguous: return .ambiguous
+            case .resolved(let node): return .resolved(node.map(view.value))
+            }
         }
     }
 
@@ -412,25 +264,13 @@ public struct PinterestMapper: Sendable {
         return result
     }
 
-    /// JavaScript objects list integer-like keys (array indexes) first, ascending; only a custom
-    /// property can add one, so this runs only then.
-    static func inJavaScriptKeyOrder(_ object: JSONObject) -> JSONObject {
-        let arrayIndex = javaScriptArrayIndex
-        let indexed = object.elements.compactMap { element in arrayIndex(element.key).map { ($0, element) } }
-        guard !indexed.isEmpty else { return object }
-        var ordered = JSONObject()
-        for (_, element) in indexed.sorted(by: { $0.0 < $1.0 }) { ordered.appendUnique(element.key, element.value) }
-        for element in object.elements where arrayIndex(element.key) == nil {
-            ordered.appendUnique(element.key, element.value)
-        }
-        return ordered
-    }
-
     /// `key` as a JavaScript array index (a canonical decimal below 2^32 - 1), or `nil`.
     static func javaScriptArrayIndex(_ key: String) -> UInt32? {
         guard let number = UInt32(key), number != UInt32.max, String(number) == key else { return nil }
         return number
     }
+
+    // MARK: event_id and limited data processing
 
     /// The value at `deduplicationKey` when present and not null (`0` and `""` count), else
     /// `messageId`.
@@ -442,57 +282,273 @@ public struct PinterestMapper: Sendable {
         return nil
     }
 
-    /// Sets `event_id` last; a custom property of that name keeps its position but not its value.
-    func applyEventId(to data: inout JSONObject, message: RudderMessage, warnings: inout [String]) {
-        if let id = eventId(for: message) {
-            data["event_id"] = id
-        } else {
-            data.removeValue(forKey: "event_id")
-            warnings.append("no event_id: the message has no messageId"
-                + (config.deduplicationKey.map { " and nothing at \(quoted($0))" } ?? ""))
+    /// The `set` values sent before every track and page call.
+    public func limitedDataProcessing(for message: RudderMessage) -> JSONObject {
+        let tape = message.tape
+        return tape.bytes.withUnsafeBytes { raw in
+            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message)
+            let properties = mapping.view.member("properties", of: mapping.root).flatMap { mapping.view.isObject($0) ? $0 : nil }
+            var builder = TapeBuilder(capacity: 256)
+            mapping.limitedDataProcessing(properties: properties).write(to: &builder, from: mapping.view)
+            return builder.finish().value.objectValue ?? JSONObject()
         }
+    }
+}
+
+/// Mapping one message: reads its tape in place and writes the calls as a tape.
+struct MessageMapping {
+    let mapper: PinterestMapper
+    let view: TapeView
+    let message: RudderMessage
+    let root: TapeView.Node = 0
+    var warnings: [String] = []
+
+    init(mapper: PinterestMapper, view: TapeView, message: RudderMessage) {
+        self.mapper = mapper
+        self.view = view
+        self.message = message
+    }
+
+    mutating func map() -> EncodedMappingResult {
+        guard view.isObject(root) else {
+            let json = message.json
+            return .noCalls(.failed(message: "a message must be a JSON object, found \(json.typeDescription)", event: json, warnings: []))
+        }
+        guard let typeNode = view.member("type", of: root), !view.isNull(typeNode) else {
+            return .noCalls(.unsupported(reason: "the message has no 'type'"))
+        }
+        guard let type = view.string(typeNode) else {
+            return .noCalls(.unsupported(reason: "message type must be a string, found \(view.value(typeNode).typeDescription)"))
+        }
+        // The SDK always sends lowercase types, matched first without lowercasing a copy; other
+        // spellings are accepted rather than lost.
+        switch type {
+        case "track": return mapTrack()
+        case "page": return mapPage()
+        case "identify": return mapIdentify()
+        default: break
+        }
+        switch type.lowercased() {
+        case "track": return mapTrack()
+        case "page": return mapPage()
+        case "identify": return mapIdentify()
+        default: return .noCalls(.unsupported(reason: "message type \(quoted(type)) is not supported by the Pinterest Tag destination"))
+        }
+    }
+
+    private func failed(_ reason: String) -> EncodedMappingResult {
+        .noCalls(.failed(message: reason, event: message.json, warnings: warnings))
+    }
+
+    // MARK: track
+
+    mutating func mapTrack() -> EncodedMappingResult {
+        guard let eventNode = view.member("event", of: root), view.isTruthy(eventNode) else {
+            let reason: String
+            if let present = view.member("event", of: root), !view.isNull(present) {
+                reason = "the track message has an empty event name (\(view.value(present).typeDescription))"
+            } else {
+                reason = "the track message has no event name"
+            }
+            return .noCalls(.nothingToSend(reason: reason, warnings: []))
+        }
+        guard let eventName = view.string(eventNode) else {
+            return .noCalls(.failed(message: "event must be a string, found \(view.value(eventNode).typeDescription)",
+                                    event: message.json, warnings: []))
+        }
+        let properties = readProperties()
+        let names = mapper.resolveEventNames(eventName, warnings: &warnings)
+        var data = DataMembers(view: view)
+        if let failure = trackData(properties, into: &data) { return failed(failure) }
+        applyCustomProperties(to: &data, from: properties)
+        applyEventId(to: &data)
+        let ldp = limitedDataProcessing(properties: properties)
+        var builder = TapeBuilder(capacity: 1024)
+        builder.beginArray()
+        for name in names {
+            builder.beginArray()
+            builder.string("set")
+            ldp.write(to: &builder, from: view)
+            builder.end()
+            builder.beginArray()
+            builder.string("track")
+            builder.string(name)
+            data.write(to: &builder)
+            builder.end()
+        }
+        builder.end()
+        return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
+    }
+
+    /// `properties` when it is an object; absent or null reads as none, anything else as none
+    /// with a warning.
+    mutating func readProperties() -> TapeView.Node? {
+        guard let node = view.member("properties", of: root), !view.isNull(node) else { return nil }
+        guard view.isObject(node) else {
+            warnings.append("properties is \(view.value(node).typeDescription), not an object: ignored")
+            return nil
+        }
+        return node
+    }
+
+    /// DATA before custom properties and `event_id`: value, allow-listed properties,
+    /// search_query, line_items. Returns why the message cannot be mapped, if it cannot.
+    mutating func trackData(_ properties: TapeView.Node?, into data: inout DataMembers) -> String? {
+        var revenue: TapeView.Node?
+        var query: TapeView.Node?
+        var products: TapeView.Node?
+        if let properties {
+            // One pass: the keys DATA reads, and the allow-listed ones in their order.
+            // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in
+            // place, so revenue goes first when it is there.
+            if let found = view.truthyMember("revenue", of: properties) {
+                revenue = found
+                data.append(.fixed("value"), .node(found))
+            }
+            view.forEachMember(of: properties) { key, value in
+                if PinterestMapper.allowedPropertyNames.position(of: key) != nil {
+                    // A key's bytes end where its value starts.
+                    let name = DataMembers.Key.source(start: value - key.count, count: key.count)
+                    if revenue != nil {
+                        data.set(name, .node(value))
+                    } else {
+                        data.append(name, .node(value))
+                    }
+                } else if key.elementsEqual("query".utf8) {
+                    query = value
+                } else if key.elementsEqual("products".utf8) {
+                    products = value
+                }
+            }
+        }
+        if let query, !view.isNull(query) { data.append(.fixed("search_query"), .node(query)) }
+
+        var items: [TapeView.Node?] = []
+        if let products, view.isArray(products) {
+            items.reserveCapacity(view.count(products))
+            view.forEachElement(of: products) { index, entry in
+                guard view.isObject(entry) else {
+                    warnings.append("properties.products[\(index)] is \(view.value(entry).typeDescription), not a product object: skipped")
+                    return
+                }
+                items.append(entry)
+            }
+        } else if let products, view.isObject(products) {
+            warnings.append("properties.products is an object, not an array: sent as one line item")
+            items = [products]
+        } else if let products, view.isTruthy(products) {
+            return "properties.products must be an array of product objects, found \(view.value(products).typeDescription)"
+        } else {
+            if let products, !view.isNull(products), view.tag(products) != UInt8(ascii: "f") {
+                warnings.append("properties.products is \(view.value(products).typeDescription): treated as absent, as RudderStack does")
+            }
+            items = [properties]  // the properties themselves (none: an empty line item)
+        }
+        data.append(.fixed("line_items"), .lineItems(items))
+        return nil
+    }
+
+    /// Section 5: configured dot paths of the flattened `properties`, as JavaScript strings.
+    func applyCustomProperties(to data: inout DataMembers, from properties: TapeView.Node?) {
+        guard !mapper.customPropertyPaths.isEmpty, let properties, view.count(properties) > 0 else { return }
+        // Flattening the whole tree is the reference behaviour but costs a dictionary entry per
+        // leaf; it is built only for a path that the direct walk cannot answer alone.
+        var flat: [[UInt8]: JSONValue]?
+        var addedArrayIndex = false
+        for path in mapper.customPropertyPaths {
+            let text: String
+            if let segments = path.segments,
+               case .resolved(let found) = PinterestMapper.flattenedValue(at: segments, in: properties, of: view) {
+                guard let found, !view.isNull(found) else { continue }
+                text = view.string(found) ?? view.value(found).javaScriptString
+            } else {
+                if flat == nil, case .object(let object) = view.value(properties) { flat = PinterestMapper.flatten(object) }
+                guard let value = flat?[path.utf8], !value.isNull else { continue }
+                text = value.javaScriptString
+            }
+            data.set(.text(path.key), .string(text))
+            if path.isArrayIndex { addedArrayIndex = true }
+        }
+        // Only an integer-like key can move (see `inJavaScriptKeyOrder`), and only a custom
+        // property can bring one.
+        if addedArrayIndex { data.putInJavaScriptKeyOrder() }
+    }
+
+    /// Sets `event_id` last; a custom property of that name keeps its position but not its value.
+    mutating func applyEventId(to data: inout DataMembers) {
+        if let id = eventId() {
+            data.set(.fixed("event_id"), .node(id))
+        } else {
+            data.remove(.fixed("event_id"))
+            warnings.append("no event_id: the message has no messageId"
+                + (mapper.config.deduplicationKey.map { " and nothing at \(quoted($0))" } ?? ""))
+        }
+    }
+
+    /// `PinterestMapper.eventId(for:)` on the tape.
+    func eventId() -> TapeView.Node? {
+        let view = view
+        if let key = mapper.config.deduplicationKey,
+           let found = RudderMessage.lookup(key, in: root, isContainer: { view.isObject($0) || view.isArray($0) }, member: { key, node in
+               if view.isObject(node) { return view.member(key, of: node) }
+               return RudderMessage.arrayIndex(key).flatMap { view.element($0, of: node) }
+           }), !view.isNull(found) {
+            return found
+        }
+        if let messageId = view.member("messageId", of: root), !view.isNull(messageId) { return messageId }
+        return nil
     }
 
     // MARK: limited data processing
 
-    /// The `set` values sent before every track and page call.
-    public func limitedDataProcessing(for message: RudderMessage) -> JSONObject {
-        var warnings: [String] = []
-        return limitedDataProcessing(message, properties: message.properties, warnings: &warnings)
+    /// The `set` values of a track or page call.
+    enum LimitedDataProcessing {
+        /// Nothing opts out: all three empty (and nothing hashed).
+        case notOptedOut
+        case optedOut(TapeView.Node, state: String, country: String)
+
+        func write(to builder: inout TapeBuilder, from view: TapeView) {
+            builder.beginObject()
+            builder.key("opt_out_type")
+            switch self {
+            case .notOptedOut:
+                builder.string("")
+                builder.key("st")
+                builder.string("")
+                builder.key("country")
+                builder.string("")
+            case .optedOut(let optOut, let state, let country):
+                builder.copy(optOut, of: view.raw)
+                builder.key("st")
+                builder.string(state)
+                builder.key("country")
+                builder.string(country)
+            }
+            builder.end()
+        }
     }
 
     /// `properties` is the message's `properties` object as the caller already read it (a
-    /// non-object reads as empty or `nil`, which holds no `optOutType` either way).
-    func limitedDataProcessing(_ message: RudderMessage, properties: JSONObject?, warnings: inout [String]) -> JSONObject {
-        let traits = message.contextTraits
+    /// non-object reads as none, which holds no `optOutType` either way).
+    mutating func limitedDataProcessing(properties: TapeView.Node?) -> LimitedDataProcessing {
+        let traits = view.member("context", of: root).flatMap { view.member("traits", of: $0) }.flatMap { view.isObject($0) ? $0 : nil }
         // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
-        guard let optOut = truthy(traits?["optOutType"]) ?? truthy(properties?["optOutType"]) else {
-            return Self.notOptedOut
+        guard let optOut = view.truthyMember("optOutType", of: traits) ?? view.truthyMember("optOutType", of: properties) else {
+            return .notOptedOut
         }
-        let address = traits?["address"]
-        let state = truthy(traits?["state"]) ?? truthy(traits?["State"])
-            ?? truthy(address?["state"]) ?? truthy(address?["State"])
-        let country = truthy(traits?["country"]) ?? truthy(traits?["Country"])
-            ?? truthy(address?["country"]) ?? truthy(address?["Country"])
-        return [
-            "opt_out_type": optOut,
-            "st": .string(hashed(state, field: "state", warnings: &warnings)),
-            "country": .string(hashed(country, field: "country", warnings: &warnings)),
-        ]
-    }
-
-    /// The `set` values when nothing opts out (no hashing then), built once and shared.
-    static let notOptedOut: JSONObject = ["opt_out_type": "", "st": "", "country": ""]
-
-    private func truthy(_ value: JSONValue?) -> JSONValue? {
-        guard let value, value.isTruthy else { return nil }
-        return value
+        let address = view.member("address", of: traits)
+        let state = view.truthyMember("state", of: traits) ?? view.truthyMember("State", of: traits)
+            ?? view.truthyMember("state", of: address) ?? view.truthyMember("State", of: address)
+        let country = view.truthyMember("country", of: traits) ?? view.truthyMember("Country", of: traits)
+            ?? view.truthyMember("country", of: address) ?? view.truthyMember("Country", of: address)
+        return .optedOut(optOut, state: hashed(state, field: "state"), country: hashed(country, field: "country"))
     }
 
     /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
-    private func hashed(_ value: JSONValue?, field: String, warnings: inout [String]) -> String {
-        guard let value else { return SHA256Hex.emptyDigest }
-        guard case .string(let text) = value else {
+    private mutating func hashed(_ node: TapeView.Node?, field: String) -> String {
+        guard let node else { return SHA256Hex.emptyDigest }
+        guard let text = view.string(node) else {
+            let value = view.value(node)
             warnings.append("context.traits \(field) is \(value.typeDescription), not a string: hashed as \(quoted(value.javaScriptString))")
             return SHA256Hex.digest(value.javaScriptString)
         }
@@ -501,64 +557,220 @@ public struct PinterestMapper: Sendable {
 
     // MARK: page
 
-    func mapPage(_ message: RudderMessage) -> MappingResult {
-        var warnings: [String] = []
-        var data = JSONObject()
-        if let name = message.name, name.isTruthy {
-            data.appendUnique("name", name)
+    mutating func mapPage() -> EncodedMappingResult {
+        var data = DataMembers(view: view)
+        if let name = view.truthyMember("name", of: root) {
+            data.append(.fixed("name"), .node(name))
         } else {
-            data.appendUnique("name", "")
+            data.append(.fixed("name"), .string(""))
         }
         var event = "PageVisit"
-        if let category = message.category, category.isTruthy {
-            data.appendUnique("category", category)
+        if let category = view.truthyMember("category", of: root) {
+            data.append(.fixed("category"), .node(category))
             event = "ViewCategory"
         }
         // The user's document wins over RudderStack's code: configured custom properties go too.
-        let properties = readProperties(message, warnings: &warnings)
+        let properties = readProperties()
         applyCustomProperties(to: &data, from: properties)
-        applyEventId(to: &data, message: message, warnings: &warnings)
-        let ldp = limitedDataProcessing(message, properties: properties, warnings: &warnings)
-        return .calls([.set(ldp), .track(event, data)], warnings: warnings)
+        applyEventId(to: &data)
+        let ldp = limitedDataProcessing(properties: properties)
+        var builder = TapeBuilder(capacity: 512)
+        builder.beginArray()
+        builder.beginArray()
+        builder.string("set")
+        ldp.write(to: &builder, from: view)
+        builder.end()
+        builder.beginArray()
+        builder.string("track")
+        builder.string(event)
+        data.write(to: &builder)
+        builder.end()
+        builder.end()
+        return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
     }
 
     // MARK: identify
 
-    func mapIdentify(_ message: RudderMessage) -> MappingResult {
-        var warnings: [String] = []
-        guard let email = message.contextTraits?["email"], email.isTruthy else {
+    mutating func mapIdentify() -> EncodedMappingResult {
+        let traits = view.member("context", of: root).flatMap { view.member("traits", of: $0) }.flatMap { view.isObject($0) ? $0 : nil }
+        guard let email = view.truthyMember("email", of: traits) else {
             var reason = "identify has no email in context.traits.email, so there is nothing to set"
-            if let topLevel = message.traits?["email"], topLevel.isTruthy {
+            if view.truthyMember("email", of: view.member("traits", of: root).flatMap { view.isObject($0) ? $0 : nil }) != nil {
                 reason += " (traits.email is ignored, as in RudderStack)"
             }
-            return .nothingToSend(reason: reason, warnings: [])
+            return .noCalls(.nothingToSend(reason: reason, warnings: []))
         }
-        if email.stringValue == nil {
-            warnings.append("context.traits.email is \(email.typeDescription), not a string: sent as it is")
+        if view.string(email) == nil {
+            warnings.append("context.traits.email is \(view.value(email).typeDescription), not a string: sent as it is")
         }
-        var data: JSONObject = ["em": email, "opt_out_type": "", "st": "", "country": ""]
-        applyEventId(to: &data, message: message, warnings: &warnings)
-        return .calls([.set(data)], warnings: warnings)
+        var data = DataMembers(view: view)
+        data.append(.fixed("em"), .node(email))
+        data.append(.fixed("opt_out_type"), .string(""))
+        data.append(.fixed("st"), .string(""))
+        data.append(.fixed("country"), .string(""))
+        applyEventId(to: &data)
+        var builder = TapeBuilder(capacity: 256)
+        builder.beginArray()
+        builder.beginArray()
+        builder.string("set")
+        data.write(to: &builder)
+        builder.end()
+        builder.end()
+        return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
+    }
+}
+
+/// A call's data object while it is assembled: keys in order, each with where its value comes
+/// from. Setting a key that is there replaces its value in place, as assigning to a JavaScript
+/// object does; keys compare by their UTF-8 bytes. Keys and values are mostly the message's own
+/// bytes or constants, so assembling makes no strings.
+struct DataMembers {
+    enum Key {
+        case fixed(StaticString)
+        /// A key of the message: where its bytes are in the tape, and how many.
+        case source(start: Int, count: Int)
+        /// A configured custom property path.
+        case text(String)
+    }
+
+    enum Source {
+        /// A value of the message, copied as it is.
+        case node(TapeView.Node)
+        case string(String)
+        /// `line_items`: one per product object (none: an empty item).
+        case lineItems([TapeView.Node?])
+    }
+
+    let view: TapeView
+    private var keys: [Key] = []
+    private var sources: [Source] = []
+
+    init(view: TapeView) {
+        self.view = view
+        keys.reserveCapacity(16)
+        sources.reserveCapacity(16)
+    }
+
+    /// Calls `body` with the key's UTF-8 bytes.
+    private func withBytes<Result>(of key: Key, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        switch key {
+        case .fixed(let name): return body(UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        case .source(let start, let count): return body(UnsafeRawBufferPointer(start: view.raw.baseAddress.map { $0 + start }, count: count))
+        case .text(var text): return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    private func index(of key: Key) -> Int? {
+        withBytes(of: key) { wanted in
+            keys.indices.first { index in withBytes(of: keys[index]) { sameBytes($0, wanted) } }
+        }
+    }
+
+    /// Adds a key known not to be there yet.
+    mutating func append(_ key: Key, _ source: Source) {
+        keys.append(key)
+        sources.append(source)
+    }
+
+    mutating func set(_ key: Key, _ source: Source) {
+        if let index = index(of: key) {
+            sources[index] = source
+        } else {
+            append(key, source)
+        }
+    }
+
+    mutating func remove(_ key: Key) {
+        guard let index = index(of: key) else { return }
+        keys.remove(at: index)
+        sources.remove(at: index)
+    }
+
+    /// JavaScript objects list integer-like keys (array indexes) first, ascending.
+    mutating func putInJavaScriptKeyOrder() {
+        let arrayIndexes = keys.map { key in
+            withBytes(of: key) { PinterestMapper.javaScriptArrayIndex(String(decoding: $0, as: UTF8.self)) }
+        }
+        let indexed = keys.indices.compactMap { index in arrayIndexes[index].map { (index, $0) } }
+        guard !indexed.isEmpty else { return }
+        let positions = indexed.sorted { $0.1 < $1.1 }.map(\.0) + keys.indices.filter { arrayIndexes[$0] == nil }
+        keys = positions.map { keys[$0] }
+        sources = positions.map { sources[$0] }
+    }
+
+    func write(to builder: inout TapeBuilder) {
+        builder.beginObject()
+        for index in keys.indices {
+            switch keys[index] {
+            case .text(let text): builder.key(text)
+            case let key: withBytes(of: key) { builder.key(bytes: $0) }
+            }
+            switch sources[index] {
+            case .node(let node): builder.copy(node, of: view.raw)
+            case .string(let text): builder.string(text)
+            case .lineItems(let products):
+                builder.beginArray()
+                for product in products { writeLineItem(product, to: &builder) }
+                builder.end()
+            }
+        }
+        builder.end()
+    }
+
+    /// One line item; falsy source values leave their key out. One pass over the product's
+    /// members (keys are unique, so this finds what lookups by name would).
+    private func writeLineItem(_ product: TapeView.Node?, to builder: inout TapeBuilder) {
+        // Slot 0 product_id, 1 sku, then the `lineItemFields` in order.
+        var found: (Int, Int, Int, Int, Int, Int, Int, Int) = (-1, -1, -1, -1, -1, -1, -1, -1)
+        let view = view
+        if let product {
+            withUnsafeMutableBytes(of: &found) { slots in
+                let slots = slots.bindMemory(to: Int.self)
+                view.forEachMember(of: product) { key, value in
+                    if let position = PinterestMapper.lineItemSourceNames.position(of: key), view.isTruthy(value) {
+                        slots[position] = value
+                    }
+                }
+            }
+        }
+        builder.beginObject()
+        let id = found.0 >= 0 ? found.0 : found.1
+        if id >= 0 { write("product_id", id, to: &builder) }
+        if found.2 >= 0 { write("product_name", found.2, to: &builder) }
+        if found.3 >= 0 { write("product_price", found.3, to: &builder) }
+        if found.4 >= 0 { write("product_quantity", found.4, to: &builder) }
+        if found.5 >= 0 { write("product_category", found.5, to: &builder) }
+        if found.6 >= 0 { write("product_brand", found.6, to: &builder) }
+        if found.7 >= 0 { write("product_variant", found.7, to: &builder) }
+        builder.end()
+    }
+
+    @inline(__always)
+    private func write(_ key: StaticString, _ value: TapeView.Node, to builder: inout TapeBuilder) {
+        builder.key(bytes: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        builder.copy(value, of: view.raw)
     }
 }
 
 /// A short fixed list of names, searched by UTF-8 bytes (lengths first): for the handful of
 /// keys the mapping looks for in every event, cheaper than hashing each key.
 struct NameList: Sendable {
-    private let names: [[UInt8]]
+    private let utf8: [[UInt8]]
 
     init<S: Sequence>(_ names: S) where S.Element == String {
-        self.names = names.map { Array($0.utf8) }
+        self.utf8 = names.map { Array($0.utf8) }
     }
 
     /// The position of `key` in the list, or nil.
+    func position(of key: UnsafeRawBufferPointer) -> Int? {
+        for index in utf8.indices where utf8[index].count == key.count {
+            if utf8[index].withUnsafeBytes({ sameBytes($0, key) }) { return index }
+        }
+        return nil
+    }
+
     func position(of key: String) -> Int? {
         var key = key
-        return key.withUTF8 { bytes in
-            for (index, name) in names.enumerated() where name.count == bytes.count {
-                if name.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return index }
-            }
-            return nil
-        }
+        return key.withUTF8 { position(of: UnsafeRawBufferPointer($0)) }
     }
 }

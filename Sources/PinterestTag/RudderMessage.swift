@@ -30,6 +30,14 @@ public struct RudderMessage: Sendable, Equatable {
 
     public static func == (lhs: RudderMessage, rhs: RudderMessage) -> Bool { lhs.json == rhs.json }
 
+    /// The message as a tape (encoded, for a message made from a value).
+    package var tape: JSONTape {
+        switch storage {
+        case .value(let value): return JSONTape(value)
+        case .tape(let tape): return tape
+        }
+    }
+
     /// Whether the message is a JSON object (anything else is no message).
     public var isObject: Bool {
         switch storage {
@@ -130,7 +138,7 @@ public struct RudderMessage: Sendable, Equatable {
     }
 
     /// `key` as an array position: a canonical decimal.
-    private static func arrayIndex(_ key: String) -> Int? {
+    static func arrayIndex(_ key: String) -> Int? {
         guard let position = Int(key), position >= 0, String(position) == key else { return nil }
         return position
     }

@@ -80,4 +80,68 @@ final class JSONTapeTests: XCTestCase {
         XCTAssertEqual(parsed.depth, 3)
         XCTAssertTrue(JSONTape.isWellFormed(parsed.bytes))
     }
+
+    /// Random values with what a writer must get right: escapes, control characters, non-ASCII
+    /// text, integers at the edges, fractions, non-finite numbers (written as null), nesting.
+    private func randomValue(_ random: inout SplitMix64, depth: Int = 0) -> JSONValue {
+        let texts = ["", "plain", "quote \" and \\ back", "tab\tnew\nline\u{1}\u{1F}", "é\u{301} ✓ 𝄞", String(repeating: "long text ", count: 9)]
+        let numbers: [JSONValue] = [0, -1, .integer(.max), .integer(.min), 0.5, -2.25, 1e21, 5e-324, .double(.nan), .double(.infinity)]
+        switch depth > 3 ? Int(random.next() % 4) : Int(random.next() % 7) {
+        case 0: return [.null, true, false][Int(random.next() % 3)]
+        case 1: return numbers[Int(random.next() % UInt64(numbers.count))]
+        case 2, 3: return .string(texts[Int(random.next() % UInt64(texts.count))])
+        case 4: return .array((0..<Int(random.next() % 5)).map { _ in randomValue(&random, depth: depth + 1) })
+        default:
+            var object = JSONObject()
+            for index in 0..<Int(random.next() % 5) {
+                object[texts[Int(random.next() % UInt64(texts.count))] + String(index)] = randomValue(&random, depth: depth + 1)
+            }
+            return .object(object)
+        }
+    }
+
+    func testWritingATapeGivesTheBytesOfWritingItsValue() {
+        var random = SplitMix64(seed: 7)
+        for _ in 0..<2000 {
+            let value = randomValue(&random)
+            let tape = JSONTape(value)
+            var writer = JSONWriter()
+            writer.write(tape, at: tape.root)
+            XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), JSONWriter.string(value))
+            // Inner values too, after something already written.
+            var number = 1
+            while let node = tape.container(number) {
+                var inner = JSONWriter()
+                inner.writeRaw("x")
+                inner.write(tape, at: node)
+                XCTAssertEqual(String(decoding: inner.bytes, as: UTF8.self), "x" + JSONWriter.string(tape.value(of: node)))
+                number += 1
+            }
+        }
+    }
+
+    func testABuiltTapeHoldsWhatWasWrittenAndCopied() throws {
+        let source = try JSONTapeParser().parse(Array(#"{"a":[1,{"b":null}],"s":"t","n":{"m":{}}}"#.utf8))
+        var builder = TapeBuilder(capacity: 8)  // small, so that it grows
+        builder.beginArray()
+        builder.beginObject()
+        source.bytes.withUnsafeBytes { raw in
+            for key in ["a", "s", "n"] {
+                guard let node = source.member(key, of: source.root) else { return XCTFail(key) }
+                builder.key("copied " + key)
+                builder.copy(node.offset, of: raw)
+            }
+        }
+        builder.key("made")
+        builder.value(["x": [1, 2], "y": [:]])
+        builder.end()
+        builder.string("after")
+        builder.beginObject()
+        builder.end()
+        builder.end()
+        let tape = builder.finish()
+        XCTAssertTrue(JSONTape.isWellFormed(tape.bytes))
+        XCTAssertEqual(tape.value, [["copied a": [1, ["b": nil]], "copied s": "t", "copied n": ["m": [:]], "made": ["x": [1, 2], "y": [:]]], "after", [:]])
+        XCTAssertEqual(tape.depth, 4)
+    }
 }

@@ -282,4 +282,29 @@ final class OutcomeWriterTests: XCTestCase {
             XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), JSONWriter.string(outcome.json), line)
         }
     }
+
+    /// The mapping's calls go out as it wrote them (compact); set as values (as after-rules and
+    /// callers do), the same outcome writes the same bytes.
+    func testCallsWriteTheSameKeptEitherWay() throws {
+        let session = try PinRulesEngine(configJSON: ["tagId": "2612345678901", "customProperties": [["properties": "a.b"]],
+                                                      "eventsMapping": [["from": "Twice", "to": "Lead"], ["from": "Twice", "to": "Custom"]]], rules: []).makeSession()
+        let lines = [
+            #"{"type":"track","event":"Order Completed","messageId":"m1","properties":{"revenue":2.5,"value":null,"a":{"b":[1]},"products":[{"sku":"a\"b","price":1e2},7]}}"#,
+            #"{"type":"track","event":"Twice","messageId":"m2","context":{"traits":{"optOutType":"LDP","state":"CA","country":5}}}"#,
+            #"{"type":"page","name":"Home","category":"Shoes","messageId":"m3","properties":{"a":{"b":"é"}}}"#,
+            #"{"type":"identify","messageId":"m4","context":{"traits":{"email":"a@b.com"}}}"#,
+        ]
+        for (index, line) in lines.enumerated() {
+            let outcome = session.map(line: Array(line.utf8), lineNumber: index + 1)
+            XCTAssertEqual(outcome.status, .sent, line)
+            var asValues = outcome
+            asValues.calls = outcome.calls
+            XCTAssertEqual(asValues, outcome)
+            var compact = JSONWriter(), values = JSONWriter()
+            outcome.write(to: &compact)
+            asValues.write(to: &values)
+            XCTAssertEqual(String(decoding: compact.bytes, as: UTF8.self), String(decoding: values.bytes, as: UTF8.self), line)
+            XCTAssertEqual(outcome.json, asValues.json)
+        }
+    }
 }
