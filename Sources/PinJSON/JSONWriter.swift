@@ -226,7 +226,7 @@ private struct Output {
 
     @inline(__always)
     mutating func put(_ source: UnsafePointer<UInt8>, count: Int) {
-        pointer.update(from: source, count: count)
+        copyBytes(from: UnsafeRawPointer(source), to: UnsafeMutableRawPointer(pointer), count: count)
         pointer += count
     }
 

@@ -108,30 +108,28 @@ public struct Outcome: Sendable, Equatable {
 
     /// Writes `json` to `writer` without building it first (this runs once per event).
     public func write(to writer: inout JSONWriter) {
-        writer.writeRaw("{")
         var first = true
+        // `name` is the key quoted, with its colon.
         func key(_ name: StaticString) {
-            if !first { writer.writeRaw(",") }
+            writer.writeRaw(first ? "{" : ",")
             first = false
-            writer.writeRaw("\"")
             writer.writeRaw(name)
-            writer.writeRaw("\":")
         }
-        if let line { key("line"); writer.writeInteger(Int64(line)) }
-        if let messageId { key("messageId"); writer.write(messageId) }
-        key("status"); writer.write(string: status.rawValue)
+        if let line { key("\"line\":"); writer.writeInteger(Int64(line)) }
+        if let messageId { key("\"messageId\":"); writer.write(messageId) }
+        key("\"status\":"); writer.write(string: status.rawValue)
         if status == .sent {
-            key("pintrk")
+            key("\"pintrk\":")
             if case .encoded(let encoded) = callStorage {
                 writer.write(encoded.tape, at: encoded.tape.root)
             } else {
                 writeCalls(to: &writer)
             }
         }
-        if let reason { key("reason"); writer.write(string: reason) }
-        if let rule { key("rule"); writer.write(string: rule) }
+        if let reason { key("\"reason\":"); writer.write(string: reason) }
+        if let rule { key("\"rule\":"); writer.write(string: rule) }
         if let failure {
-            key("error")
+            key("\"error\":")
             writer.writeRaw("{\"kind\":")
             writer.write(string: failure.kind)
             writer.writeRaw(",\"message\":")
@@ -141,11 +139,11 @@ public struct Outcome: Sendable, Equatable {
             if let limit = failure.limit { writer.writeRaw(",\"limit\":"); writer.write(string: limit) }
             writer.writeRaw("}")
         }
-        if let event { key("event"); writer.write(event) }
-        if let raw { key("raw"); writer.write(string: raw) }
-        if !warnings.isEmpty { key("warnings"); writer.write(.array(warnings.map { .string($0) })) }
-        if !logs.isEmpty { key("logs"); writer.write(.array(logs.map { .string($0) })) }
-        writer.writeRaw("}")
+        if let event { key("\"event\":"); writer.write(event) }
+        if let raw { key("\"raw\":"); writer.write(string: raw) }
+        if !warnings.isEmpty { key("\"warnings\":"); writer.write(.array(warnings.map { .string($0) })) }
+        if !logs.isEmpty { key("\"logs\":"); writer.write(.array(logs.map { .string($0) })) }
+        writer.writeRaw(first ? "{}" : "}")
     }
 
     /// The calls held as values, in their JSON array form.
