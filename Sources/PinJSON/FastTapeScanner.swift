@@ -15,13 +15,13 @@ struct FastTapeScanner {
 
     /// Scans `bytes` into `tape` (emptied first); the value's depth, or nil to defer to the
     /// careful parser.
-    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Int? {
+    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Int? {
         guard let start = bytes.baseAddress, bytes.count > 0 else { return nil }
         var scanner = FastTapeScanner(base: start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, 64))
         tape.removeAll()
         keyHashes.truncate(to: 0)
         scanner.skipWhitespace()
-        guard scanner.value(depth: 0, tape: &tape, keyHashes: &keyHashes) else { return nil }
+        guard scanner.value(depth: 0, tape: &tape, keyHashes: keyHashes) else { return nil }
         scanner.skipWhitespace()
         return scanner.position == scanner.end ? scanner.deepest : nil
     }
@@ -42,11 +42,11 @@ struct FastTapeScanner {
         }
     }
 
-    private mutating func value(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+    private mutating func value(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard position < end else { return false }
         switch base[position] {
-        case UInt8(ascii: "{"): return object(depth: depth, tape: &tape, keyHashes: &keyHashes)
-        case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: &keyHashes)
+        case UInt8(ascii: "{"): return object(depth: depth, tape: &tape, keyHashes: keyHashes)
+        case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: keyHashes)
         case UInt8(ascii: "\""):
             guard let text = plainString() else { return false }
             tape.append(tag: UInt8(ascii: "s"), text: text)
@@ -68,7 +68,7 @@ struct FastTapeScanner {
         return true
     }
 
-    private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+    private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard depth < depthLimit else { return false }
         position += 1
         let header = tape.beginContainer(tag: UInt8(ascii: "o"), count: 0)
@@ -106,7 +106,7 @@ struct FastTapeScanner {
             guard position < end, base[position] == UInt8(ascii: ":") else { return false }
             position += 1
             skipWhitespace()
-            guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
+            guard value(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
             count += 1
             guard let closed = closes(UInt8(ascii: "}")) else { return false }
             if closed {
@@ -116,7 +116,7 @@ struct FastTapeScanner {
         }
     }
 
-    private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: inout KeyHashStack) -> Bool {
+    private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard depth < depthLimit else { return false }
         position += 1
         let header = tape.beginContainer(tag: UInt8(ascii: "a"), count: 0)
@@ -132,7 +132,7 @@ struct FastTapeScanner {
         }
         while true {
             skipWhitespace()
-            guard value(depth: depth + 1, tape: &tape, keyHashes: &keyHashes) else { return false }
+            guard value(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
             count += 1
             guard let closed = closes(UInt8(ascii: "]")) else { return false }
             if closed {

@@ -150,28 +150,41 @@ func utf8SequenceLength(_ base: UnsafeRawPointer, at position: Int, end: Int) ->
     return length
 }
 
-/// The hashes of the keys of the objects being parsed, innermost last. An array that only
-/// grows, with a count of its own: truncating a Swift array (`removeLast(_:)`) could give up
-/// its storage and make the next object allocate again, which cost more than the scan.
-struct KeyHashStack {
-    private var storage: [UInt64] = []
+/// The hashes of the keys of the objects being parsed, innermost last: storage that only
+/// grows, with a count of its own, read and written through a pointer (an array checked its
+/// uniqueness and bounds on every key, which cost more than the hashing).
+final class KeyHashStack {
+    private var storage: UnsafeMutablePointer<UInt64>
+    private var capacity = 64
     private(set) var count = 0
 
-    @inline(__always)
-    subscript(index: Int) -> UInt64 { storage[index] }
+    init() { storage = .allocate(capacity: capacity) }
+
+    deinit { storage.deallocate() }
 
     @inline(__always)
-    mutating func append(_ hash: UInt64) {
-        if count < storage.count {
-            storage[count] = hash
-        } else {
-            storage.append(hash)
-        }
-        count += 1
+    subscript(index: Int) -> UInt64 {
+        assert(index >= 0 && index < count)
+        return storage[index]
     }
 
     @inline(__always)
-    mutating func truncate(to newCount: Int) { count = newCount }
+    func append(_ hash: UInt64) {
+        if count == capacity { grow() }
+        storage[count] = hash
+        count += 1
+    }
+
+    private func grow() {
+        let grown = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity * 2)
+        grown.update(from: storage, count: count)
+        storage.deallocate()
+        storage = grown
+        capacity *= 2
+    }
+
+    @inline(__always)
+    func truncate(to newCount: Int) { count = newCount }
 }
 
 private struct Reader<Observer: ParseObservation> {
@@ -183,7 +196,7 @@ private struct Reader<Observer: ParseObservation> {
     var scratch: [UInt8] = []
     /// Hashes of the keys of the objects being parsed, innermost last: each object looks for
     /// a duplicate among its own keys' hashes and compares strings only when two hashes match.
-    var keyHashes = KeyHashStack()
+    let keyHashes = KeyHashStack()
 
     let observer: Observer
     /// False for `scan`: check and report, build nothing.

@@ -4,22 +4,33 @@
 /// header (count, span, descendants).
 package struct TapeBuilder: ~Copyable {
     @usableFromInline var buffer: TapeBuffer
-    /// The open containers, innermost last: where each header is, its members so far, and the
-    /// container count when it opened.
-    @usableFromInline var open: [(header: Int, members: Int, containersBefore: Int)] = []
+    /// Where the innermost open container's header is, or -1. While a container is open its
+    /// header holds its running member count, where its parent's header is (plus one; 0 for
+    /// none) in the span slot, and the container count when it opened in the descendants
+    /// slot: the stack lives in the tape, and building allocates nothing but the tape.
+    @usableFromInline var current = -1
     /// Containers written so far, copied ones and those inside them included.
     @usableFromInline var containers = 0
 
     package init(capacity: Int = 1024) {
         buffer = TapeBuffer(capacity: capacity)
-        open.reserveCapacity(8)
     }
 
     deinit { buffer.deallocate() }
 
     @inlinable @inline(__always)
+    func u32(at offset: Int) -> Int {
+        Int(buffer.storage.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+    }
+
+    @inlinable @inline(__always)
+    func setU32(_ value: Int, at offset: Int) {
+        buffer.storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
+    }
+
+    @inlinable @inline(__always)
     mutating func counted() {
-        if !open.isEmpty { open[open.count - 1].members += 1 }
+        if current >= 0 { setU32(u32(at: current + 1) + 1, at: current + 1) }
     }
 
     @inlinable package mutating func beginArray() { begin(UInt8(ascii: "a")) }
@@ -29,15 +40,21 @@ package struct TapeBuilder: ~Copyable {
     mutating func begin(_ tag: UInt8) {
         counted()
         let header = buffer.beginContainer(tag: tag, count: 0)
-        open.append((header, 0, containers))
+        setU32(current + 1, at: header + 5)
+        setU32(containers, at: header + 9)
+        current = header
         containers += 1
     }
 
     /// Closes the innermost open container.
     @inlinable
     package mutating func end() {
-        guard let last = open.popLast() else { return }
-        buffer.finishContainer(at: last.header, members: last.members, descendants: containers - last.containersBefore - 1)
+        guard current >= 0 else { return }
+        let header = current
+        let parent = u32(at: header + 5) - 1
+        let before = u32(at: header + 9)
+        buffer.finishContainer(at: header, descendants: containers - before - 1)
+        current = parent
     }
 
     /// An object member's key; its value comes next.
@@ -81,7 +98,7 @@ package struct TapeBuilder: ~Copyable {
 
     /// The tape written; every container must be closed.
     package consuming func finish() -> JSONTape {
-        assert(open.isEmpty, "a container was left open")
+        assert(current < 0, "a container was left open")
         return JSONTape(encoded: [UInt8](buffer.bytes), depth: nil)
     }
 }

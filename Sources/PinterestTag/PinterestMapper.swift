@@ -90,16 +90,29 @@ public struct PinterestMapper: Sendable {
     }
 
     func resolveEventNames(_ eventName: String, warnings: inout [String]) -> [String] {
+        switch eventNames(eventName, warnings: &warnings) {
+        case .one(let name): return [name]
+        case .mapped(let names): return names
+        }
+    }
+
+    /// The names of `resolveEventNames`: nearly always one, which needs no array.
+    enum EventNames {
+        case one(String)
+        case mapped([String])
+    }
+
+    func eventNames(_ eventName: String, warnings: inout [String]) -> EventNames {
         if !userMapping.isEmpty, let mapped = userMapping[JSONKey(eventName)], !mapped.isEmpty {
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
-            return mapped
+            return .mapped(mapped)
         }
-        if let builtIn = Self.builtInEvent(eventName) { return [builtIn] }
-        if config.sendAsCustomEvent { return ["Custom"] }
+        if let builtIn = Self.builtInEvent(eventName) { return .one(builtIn) }
+        if config.sendAsCustomEvent { return .one("Custom") }
         warnings.append("\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)")
-        return [eventName]
+        return .one(eventName)
     }
 
     /// `builtInEventMap[eventName.lowercased()]`. An ASCII name (nearly all) is compared with the
@@ -357,7 +370,7 @@ struct MessageMapping {
                                     event: message.json, warnings: []))
         }
         let properties = readProperties()
-        let names = mapper.resolveEventNames(eventName, warnings: &warnings)
+        let names = mapper.eventNames(eventName, warnings: &warnings)
         var data = DataMembers(view: view)
         if let failure = trackData(properties, into: &data) { return failed(failure) }
         applyCustomProperties(to: &data, from: properties)
@@ -365,7 +378,7 @@ struct MessageMapping {
         let ldp = limitedDataProcessing(properties: properties)
         var builder = TapeBuilder(capacity: 1024)
         builder.beginArray()
-        for name in names {
+        func calls(_ name: String) {
             builder.beginArray()
             builder.string("set")
             ldp.write(to: &builder, from: view)
@@ -375,6 +388,10 @@ struct MessageMapping {
             builder.string(name)
             data.write(to: &builder)
             builder.end()
+        }
+        switch names {
+        case .one(let name): calls(name)
+        case .mapped(let mapped): for name in mapped { calls(name) }
         }
         builder.end()
         return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
@@ -642,13 +659,12 @@ struct DataMembers {
     }
 
     let view: TapeView
-    private var keys: [Key] = []
-    private var sources: [Source] = []
+    /// One array, not two: each is an allocation per message.
+    private var members: [(key: Key, source: Source)] = []
 
     init(view: TapeView) {
         self.view = view
-        keys.reserveCapacity(16)
-        sources.reserveCapacity(16)
+        members.reserveCapacity(16)
     }
 
     /// Calls `body` with the key's UTF-8 bytes.
@@ -662,19 +678,18 @@ struct DataMembers {
 
     private func index(of key: Key) -> Int? {
         withBytes(of: key) { wanted in
-            keys.indices.first { index in withBytes(of: keys[index]) { sameBytes($0, wanted) } }
+            members.indices.first { index in withBytes(of: members[index].key) { sameBytes($0, wanted) } }
         }
     }
 
     /// Adds a key known not to be there yet.
     mutating func append(_ key: Key, _ source: Source) {
-        keys.append(key)
-        sources.append(source)
+        members.append((key, source))
     }
 
     mutating func set(_ key: Key, _ source: Source) {
         if let index = index(of: key) {
-            sources[index] = source
+            members[index].source = source
         } else {
             append(key, source)
         }
@@ -682,30 +697,28 @@ struct DataMembers {
 
     mutating func remove(_ key: Key) {
         guard let index = index(of: key) else { return }
-        keys.remove(at: index)
-        sources.remove(at: index)
+        members.remove(at: index)
     }
 
     /// JavaScript objects list integer-like keys (array indexes) first, ascending.
     mutating func putInJavaScriptKeyOrder() {
-        let arrayIndexes = keys.map { key in
-            withBytes(of: key) { PinterestMapper.javaScriptArrayIndex(String(decoding: $0, as: UTF8.self)) }
+        let arrayIndexes = members.map { member in
+            withBytes(of: member.key) { PinterestMapper.javaScriptArrayIndex(String(decoding: $0, as: UTF8.self)) }
         }
-        let indexed = keys.indices.compactMap { index in arrayIndexes[index].map { (index, $0) } }
+        let indexed = members.indices.compactMap { index in arrayIndexes[index].map { (index, $0) } }
         guard !indexed.isEmpty else { return }
-        let positions = indexed.sorted { $0.1 < $1.1 }.map(\.0) + keys.indices.filter { arrayIndexes[$0] == nil }
-        keys = positions.map { keys[$0] }
-        sources = positions.map { sources[$0] }
+        let positions = indexed.sorted { $0.1 < $1.1 }.map(\.0) + members.indices.filter { arrayIndexes[$0] == nil }
+        members = positions.map { members[$0] }
     }
 
     func write(to builder: inout TapeBuilder) {
         builder.beginObject()
-        for index in keys.indices {
-            switch keys[index] {
+        for member in members {
+            switch member.key {
             case .text(let text): builder.key(text)
             case let key: withBytes(of: key) { builder.key(bytes: $0) }
             }
-            switch sources[index] {
+            switch member.source {
             case .node(let node): builder.copy(node, of: view.raw)
             case .string(let text): builder.string(text)
             case .lineItems(let products):

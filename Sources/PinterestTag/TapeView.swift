@@ -63,11 +63,16 @@ struct TapeView {
 
     func member(_ key: UnsafeRawBufferPointer, of node: Node) -> Node? {
         guard raw[node] == UInt8(ascii: "o") else { return nil }
-        var found: Node?
-        forEachMember(of: node) { name, value in
-            if found == nil && sameBytes(name, key) { found = value }
+        var at = node + 13
+        for _ in 0..<u32(at: node + 1) {
+            let length = u32(at: at)
+            let value = at + 4 + length
+            if length == key.count && sameBytes(UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + at + 4 }, count: length), key) {
+                return value
+            }
+            at = value + size(value)
         }
-        return found
+        return nil
     }
 
     /// The member `key` when it is truthy.
