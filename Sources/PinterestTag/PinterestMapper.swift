@@ -378,23 +378,25 @@ struct MessageMapping {
         let ldp = limitedDataProcessing(properties: properties)
         var builder = TapeBuilder(capacity: 1024)
         builder.beginArray()
-        func calls(_ name: String) {
-            builder.beginArray()
-            builder.string("set")
-            ldp.write(to: &builder, from: view)
-            builder.end()
-            builder.beginArray()
-            builder.string("track")
-            builder.string(name)
-            data.write(to: &builder)
-            builder.end()
-        }
         switch names {
-        case .one(let name): calls(name)
-        case .mapped(let mapped): for name in mapped { calls(name) }
+        case .one(let name): writeTrackCalls(name, ldp: ldp, data: data, to: &builder)
+        case .mapped(let mapped): for name in mapped { writeTrackCalls(name, ldp: ldp, data: data, to: &builder) }
         }
         builder.end()
         return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
+    }
+
+    /// `["set", ldp]`, then `["track", name, data]`.
+    private func writeTrackCalls(_ name: String, ldp: LimitedDataProcessing, data: DataMembers, to builder: inout TapeBuilder) {
+        builder.beginArray()
+        builder.string("set")
+        ldp.write(to: &builder, from: view)
+        builder.end()
+        builder.beginArray()
+        builder.string("track")
+        builder.string(name)
+        data.write(to: &builder)
+        builder.end()
     }
 
     /// `properties` when it is an object; absent or null reads as none, anything else as none
