@@ -14,8 +14,9 @@ extension MappingSession {
             case .failed(.finish): return nil
             case .failed(.skipRule): continue
             }
-            let verdict = values.first.flatMap { $0.string(at: $0.root) } ?? "invalid"
-            let payload = values.count > 1 ? values[1] : JSONTape(.null)
+            // One value: the event, continuing without logs (the prelude's short form).
+            let verdict = values.count == 1 ? "continue" : values.first.flatMap { $0.string(at: $0.root) } ?? "invalid"
+            let payload = values.count == 1 ? values[0] : values.count > 1 ? values[1] : JSONTape(.null)
             switch verdict {
             case "continue", "replace":
                 guard payload.kind(of: payload.root) == .object else {

@@ -75,12 +75,16 @@ function M.register(module, name, config, now)
 end
 
 -- before(event, ctx): nothing = continue with the (changed) event, drop(reason), or a
--- replacement event table.
+-- replacement event table. The common case, continuing without logs, returns the event alone:
+-- every value returned is one more to read back.
 function M.before(index, event)
   local rule = rules[index]
   logs = nil
   local result = rule.before(event, rule.ctx)
-  if result == nil then return "continue", event, logs end
+  if result == nil then
+    if logs == nil then return event end
+    return "continue", event, logs
+  end
   if drops[result] then return "drop", result.reason, logs end
   if type(result) == "table" then return "replace", result, logs end
   return "invalid", "before returned a " .. type(result) ..
