@@ -58,6 +58,15 @@ struct FastTapeScanner {
         }
     }
 
+    /// A value inside a container: strings (most values) here, without the call.
+    @inline(__always)
+    private mutating func member(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
+        guard position < end, base[position] == UInt8(ascii: "\"") else { return value(depth: depth, tape: &tape, keyHashes: keyHashes) }
+        guard let text = plainString() else { return false }
+        tape.append(tag: UInt8(ascii: "s"), text: text)
+        return true
+    }
+
     @inline(__always)
     private mutating func literal(_ word: StaticString, tag: UInt8, tape: inout TapeBuffer) -> Bool {
         let count = word.utf8CodeUnitCount
@@ -86,7 +95,8 @@ struct FastTapeScanner {
             return true
         }
         while true {
-            skipWhitespace()
+            // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
+            if position < end && base[position] != UInt8(ascii: "\"") { skipWhitespace() }
             guard position < end, base[position] == UInt8(ascii: "\""), let key = plainString() else { return false }
             // Keys that may be the same go to the careful parser, which knows what to do. A
             // 64-bit summary of the hashes seen spares the comparisons for most keys.
@@ -102,11 +112,11 @@ struct FastTapeScanner {
             seen |= bit
             keyHashes.append(hash)
             tape.append(tag: nil, text: key)
-            skipWhitespace()
+            if position < end && base[position] != UInt8(ascii: ":") { skipWhitespace() }
             guard position < end, base[position] == UInt8(ascii: ":") else { return false }
             position += 1
-            skipWhitespace()
-            guard value(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
+            if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
+            guard member(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
             count += 1
             guard let closed = closes(UInt8(ascii: "}")) else { return false }
             if closed {
@@ -131,8 +141,8 @@ struct FastTapeScanner {
             return true
         }
         while true {
-            skipWhitespace()
-            guard value(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
+            if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
+            guard member(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
             count += 1
             guard let closed = closes(UInt8(ascii: "]")) else { return false }
             if closed {
@@ -146,7 +156,7 @@ struct FastTapeScanner {
     /// for anything else.
     @inline(__always)
     private mutating func closes(_ closing: UInt8) -> Bool? {
-        skipWhitespace()
+        if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
         guard position < end else { return nil }
         let byte = base[position]
         guard byte == UInt8(ascii: ",") || byte == closing else { return nil }
