@@ -314,12 +314,15 @@ struct MessageMapping {
     let view: TapeView
     let message: RudderMessage
     let root: TapeView.Node = 0
+    /// The top-level members read, found in one pass.
+    let top: TopLevelMembers
     var warnings: [String] = []
 
     init(mapper: PinterestMapper, view: TapeView, message: RudderMessage) {
         self.mapper = mapper
         self.view = view
         self.message = message
+        self.top = TopLevelMembers(of: root, in: view)
     }
 
     mutating func map() -> EncodedMappingResult {
@@ -327,7 +330,7 @@ struct MessageMapping {
             let json = message.json
             return .noCalls(.failed(message: "a message must be a JSON object, found \(json.typeDescription)", event: json, warnings: []))
         }
-        guard let typeNode = view.member("type", of: root), !view.isNull(typeNode) else {
+        guard let typeNode = top.type, !view.isNull(typeNode) else {
             return .noCalls(.unsupported(reason: "the message has no 'type'"))
         }
         guard let type = view.string(typeNode) else {
@@ -356,9 +359,9 @@ struct MessageMapping {
     // MARK: track
 
     mutating func mapTrack() -> EncodedMappingResult {
-        guard let eventNode = view.member("event", of: root), view.isTruthy(eventNode) else {
+        guard let eventNode = top.event, view.isTruthy(eventNode) else {
             let reason: String
-            if let present = view.member("event", of: root), !view.isNull(present) {
+            if let present = top.event, !view.isNull(present) {
                 reason = "the track message has an empty event name (\(view.value(present).typeDescription))"
             } else {
                 reason = "the track message has no event name"
@@ -402,7 +405,7 @@ struct MessageMapping {
     /// `properties` when it is an object; absent or null reads as none, anything else as none
     /// with a warning.
     mutating func readProperties() -> TapeView.Node? {
-        guard let node = view.member("properties", of: root), !view.isNull(node) else { return nil }
+        guard let node = top.properties, !view.isNull(node) else { return nil }
         guard view.isObject(node) else {
             warnings.append("properties is \(view.value(node).typeDescription), not an object: ignored")
             return nil
@@ -507,14 +510,17 @@ struct MessageMapping {
     /// `PinterestMapper.eventId(for:)` on the tape.
     func eventId() -> TapeView.Node? {
         let view = view
-        if let key = mapper.config.deduplicationKey,
+        if let key = mapper.config.deduplicationKey, key == "messageId" {
+            // The usual key, a top-level member: what the general lookup finds, found already.
+            if let found = top.messageId, !view.isNull(found) { return found }
+        } else if let key = mapper.config.deduplicationKey,
            let found = RudderMessage.lookup(key, in: root, isContainer: { view.isObject($0) || view.isArray($0) }, member: { key, node in
                if view.isObject(node) { return view.member(key, of: node) }
                return RudderMessage.arrayIndex(key).flatMap { view.element($0, of: node) }
            }), !view.isNull(found) {
             return found
         }
-        if let messageId = view.member("messageId", of: root), !view.isNull(messageId) { return messageId }
+        if let messageId = top.messageId, !view.isNull(messageId) { return messageId }
         return nil
     }
 
@@ -550,7 +556,7 @@ struct MessageMapping {
     /// `properties` is the message's `properties` object as the caller already read it (a
     /// non-object reads as none, which holds no `optOutType` either way).
     mutating func limitedDataProcessing(properties: TapeView.Node?) -> LimitedDataProcessing {
-        let traits = view.member("context", of: root).flatMap { view.member("traits", of: $0) }.flatMap { view.isObject($0) ? $0 : nil }
+        let traits = view.member("traits", of: top.context).flatMap { view.isObject($0) ? $0 : nil }
         // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
         guard let optOut = view.truthyMember("optOutType", of: traits) ?? view.truthyMember("optOutType", of: properties) else {
             return .notOptedOut
@@ -578,13 +584,13 @@ struct MessageMapping {
 
     mutating func mapPage() -> EncodedMappingResult {
         var data = DataMembers(view: view)
-        if let name = view.truthyMember("name", of: root) {
+        if let name = top.name, view.isTruthy(name) {
             data.append(.fixed("name"), .node(name))
         } else {
             data.append(.fixed("name"), .string(""))
         }
         var event = "PageVisit"
-        if let category = view.truthyMember("category", of: root) {
+        if let category = top.category, view.isTruthy(category) {
             data.append(.fixed("category"), .node(category))
             event = "ViewCategory"
         }
@@ -611,10 +617,10 @@ struct MessageMapping {
     // MARK: identify
 
     mutating func mapIdentify() -> EncodedMappingResult {
-        let traits = view.member("context", of: root).flatMap { view.member("traits", of: $0) }.flatMap { view.isObject($0) ? $0 : nil }
+        let traits = view.member("traits", of: top.context).flatMap { view.isObject($0) ? $0 : nil }
         guard let email = view.truthyMember("email", of: traits) else {
             var reason = "identify has no email in context.traits.email, so there is nothing to set"
-            if view.truthyMember("email", of: view.member("traits", of: root).flatMap { view.isObject($0) ? $0 : nil }) != nil {
+            if view.truthyMember("email", of: top.traits.flatMap { view.isObject($0) ? $0 : nil }) != nil {
                 reason += " (traits.email is ignored, as in RudderStack)"
             }
             return .noCalls(.nothingToSend(reason: reason, warnings: []))
@@ -636,6 +642,31 @@ struct MessageMapping {
         builder.end()
         builder.end()
         return .calls(EncodedCalls(tape: builder.finish()), warnings: warnings)
+    }
+}
+
+/// The top-level members of a message the mapping reads, found in one pass over its members
+/// (looking each up walked them again: a third of the mapping's reads).
+struct TopLevelMembers {
+    var type, event, properties, context, messageId, name, category, traits: TapeView.Node?
+
+    init(of root: TapeView.Node, in view: TapeView) {
+        guard view.isObject(root) else { return }
+        view.forEachMember(of: root) { key, value in
+            func `is`(_ name: StaticString) -> Bool {
+                sameBytes(key, UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            }
+            switch key.count {
+            case 4: if `is`("type") { type = value } else if `is`("name") { name = value }
+            case 5: if `is`("event") { event = value }
+            case 6: if `is`("traits") { traits = value }
+            case 7: if `is`("context") { context = value }
+            case 8: if `is`("category") { category = value }
+            case 9: if `is`("messageId") { messageId = value }
+            case 10: if `is`("properties") { properties = value }
+            default: break
+            }
+        }
     }
 }
 
