@@ -320,10 +320,34 @@ private struct Output {
         let length = Int(raw.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
         put(UInt8(ascii: "\""))
         if let base = raw.baseAddress {
-            writeEscaped(UnsafeBufferPointer(start: (base + position + 4).assumingMemoryBound(to: UInt8.self), count: length))
+            let text = base + position + 4
+            // Nearly every string needs no escape: checked a word at a time, the last word
+            // read whole when the tape goes on past it, then copied as it is.
+            if position + 4 + length + 8 <= raw.count && Self.plain(text, length) {
+                put(text.assumingMemoryBound(to: UInt8.self), count: length)
+            } else {
+                writeEscaped(UnsafeBufferPointer(start: text.assumingMemoryBound(to: UInt8.self), count: length))
+            }
         }
         put(UInt8(ascii: "\""))
         position += 4 + length
+    }
+
+    /// Whether `count` bytes at `text` need no escape; the 8 bytes from `text + count` must be
+    /// readable (they are not looked at).
+    @inline(__always)
+    static func plain(_ text: UnsafeRawPointer, _ count: Int) -> Bool {
+        var offset = 0
+        while offset + 8 <= count {
+            if JSONWriter.wordNeedsEscape(text.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return false }
+            offset += 8
+        }
+        let rest = count - offset
+        guard rest > 0 else { return true }
+        // The bytes past the string are replaced by a plain letter before the check.
+        let keep: UInt64 = (1 << (8 * UInt64(rest))) &- 1
+        let word = text.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
+        return !JSONWriter.wordNeedsEscape((word & keep) | (0x6161_6161_6161_6161 & ~keep))
     }
 
     mutating func writeInteger(_ number: Int64) {
