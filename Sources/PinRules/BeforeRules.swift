@@ -9,7 +9,7 @@ extension MappingSession {
         var event = original
         for rule in rules where rule.hasBefore {
             let values: [JSONTape]
-            switch callHookReturningTapes("before", of: rule, with: [event.argument], original: original, into: &outcome) {
+            switch callHookReturningTapes("before", of: rule, with: [rule.indexArgument, event.argument], original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

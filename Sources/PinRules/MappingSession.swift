@@ -19,6 +19,9 @@ struct LoadedRule {
     let onError: ErrorPolicy
     let hasBefore: Bool
     let hasAfter: Bool
+
+    /// The first argument of its hook calls.
+    var indexArgument: LuaArgument { .json(.integer(Int64(index))) }
 }
 
 /// Resources rule hooks used for one event.
@@ -158,7 +161,11 @@ public final class MappingSession {
 
     func map(event original: PipelineEvent, line: Int?) -> Outcome {
         lastEventUsage = RuleUsage()
-        var outcome = Outcome(line: line, messageId: original.member("messageId"), status: .sent)
+        var outcome = Outcome(line: line, status: .sent)
+        switch original {
+        case .tape(let tape): outcome.setMessageId(from: tape)
+        case .value(let value): outcome.messageId = value["messageId"]
+        }
         guard original.isObject else {
             let value = original.json
             outcome.status = .invalid

@@ -41,7 +41,22 @@ public struct Outcome: Sendable, Equatable {
     /// 1-based input line number, when the event came from a stream.
     public var line: Int?
     /// The event's `messageId` as it came in.
-    public var messageId: JSONValue?
+    public var messageId: JSONValue? {
+        get {
+            switch messageIdStorage {
+            case .value(let value): return value
+            case .tape(let tape, let node): return tape.value(of: node)
+            }
+        }
+        set { messageIdStorage = .value(newValue) }
+    }
+    /// Where `messageId` is in the event's tape, for events read from lines: written from there
+    /// without being built.
+    private var messageIdStorage: MessageIdStorage
+    private enum MessageIdStorage: Sendable {
+        case value(JSONValue?)
+        case tape(JSONTape, JSONTape.Node)
+    }
     public var status: Status
     /// The calls to make, for `sent`.
     public var calls: [PintrkCall] {
@@ -82,7 +97,7 @@ public struct Outcome: Sendable, Equatable {
         raw: String? = nil, warnings: [String] = [], logs: [String] = [], trace: [String] = []
     ) {
         self.line = line
-        self.messageId = messageId
+        self.messageIdStorage = .value(messageId)
         self.status = status
         self.callStorage = .values(calls)
         self.reason = reason
@@ -93,6 +108,11 @@ public struct Outcome: Sendable, Equatable {
         self.warnings = warnings
         self.logs = logs
         self.trace = trace
+    }
+
+    /// Takes `messageId` from the event's tape.
+    mutating func setMessageId(from event: JSONTape) {
+        messageIdStorage = event.member("messageId", of: event.root).map { .tape(event, $0) } ?? .value(nil)
     }
 
     /// Sets the calls in the compact form the mapping made them in.
@@ -116,7 +136,11 @@ public struct Outcome: Sendable, Equatable {
             writer.writeRaw(name)
         }
         if let line { key("\"line\":"); writer.writeInteger(Int64(line)) }
-        if let messageId { key("\"messageId\":"); writer.write(messageId) }
+        switch messageIdStorage {
+        case .value(let messageId?): key("\"messageId\":"); writer.write(messageId)
+        case .tape(let tape, let node): key("\"messageId\":"); writer.write(tape, at: node)
+        case .value(nil): break
+        }
         key("\"status\":"); writer.write(string: status.rawValue)
         if status == .sent {
             key("\"pintrk\":")

@@ -18,10 +18,11 @@ enum HookCallResult<Value> {
 extension MappingSession {
     /// Calls a prelude trampoline for a rule's hook, accounts for its use, collects its warnings
     /// and logs (the trampolines return logs third), and applies `on_error` when it fails.
+    /// `arguments` start with the rule's index (`LoadedRule.indexArgument`).
     func callHook(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
                   original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONValue> {
         do {
-            let result = try sandbox.call(prelude, field: trampoline, arguments: [.json(.integer(Int64(rule.index)))] + arguments)
+            let result = try sandbox.call(prelude, field: trampoline, arguments: arguments)
             return .returned(returned(result.values, logs: result.values.count > 2 ? result.values[2] : nil,
                                       warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {
@@ -33,9 +34,7 @@ extension MappingSession {
     func callHookReturningTapes(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
                                 original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONTape> {
         do {
-            var all: [LuaArgument] = [.json(.integer(Int64(rule.index)))]
-            all.append(contentsOf: arguments)
-            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: all)
+            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: arguments)
             return .returned(returned(result.tapes, logs: result.tapes.count > 2 ? result.tapes[2].value : nil,
                                       warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {
