@@ -10,18 +10,43 @@ import Darwin
 /// Counts of a streamed run.
 public struct StreamSummary: Sendable, Equatable {
     public var lines = 0
-    public var counts: [Outcome.Status: Int] = [:]
+    /// Lines by outcome status; a status no line had is absent.
+    public var counts: [Outcome.Status: Int] {
+        get {
+            var counts: [Outcome.Status: Int] = [:]
+            for status in Outcome.Status.allCases where tally[Self.slot(status)] > 0 { counts[status] = tally[Self.slot(status)] }
+            return counts
+        }
+        set {
+            for status in Outcome.Status.allCases { tally[Self.slot(status)] = newValue[status] ?? 0 }
+        }
+    }
+    /// The counts by status in a fixed order: counted once per line, where a dictionary
+    /// hashed the status every time.
+    private var tally = [Int](repeating: 0, count: Outcome.Status.allCases.count)
 
     public init() {}
 
+    private static func slot(_ status: Outcome.Status) -> Int {
+        switch status {
+        case .sent: return 0
+        case .dropped: return 1
+        case .skipped: return 2
+        case .error: return 3
+        case .invalid: return 4
+        }
+    }
+
+    mutating func count(_ status: Outcome.Status) { tally[Self.slot(status)] += 1 }
+
     mutating func add(_ other: StreamSummary) {
         lines += other.lines
-        for (status, count) in other.counts { counts[status, default: 0] += count }
+        for index in tally.indices { tally[index] += other.tally[index] }
     }
 
     /// `1000 lines: 900 sent, 50 dropped, 20 skipped, 20 error, 10 invalid`
     public var description: String {
-        let parts = Outcome.Status.allCases.map { "\(counts[$0, default: 0]) \($0.rawValue)" }
+        let parts = Outcome.Status.allCases.map { "\(tally[Self.slot($0)]) \($0.rawValue)" }
         return "\(lines) lines: " + parts.joined(separator: ", ")
     }
 }
@@ -145,7 +170,7 @@ extension MappingSession {
         outcome.write(to: &output)
         output.writeRaw("\n")
         summary.lines += 1
-        summary.counts[outcome.status, default: 0] += 1
+        summary.count(outcome.status)
     }
 }
 
