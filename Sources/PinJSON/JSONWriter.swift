@@ -69,8 +69,9 @@ public struct JSONWriter: Sendable {
 
     /// Zeroes to make room with: appending a slice of them is a copy, where appending
     /// `repeatElement(0, count:)` went element by element (thousands of instructions for the
-    /// 4 KB a container gets).
-    private static let zeroes = [UInt8](repeating: 0, count: 4096)
+    /// 4 KB a container gets). Room beyond them takes that slow path; 16 KB covers the room an
+    /// outcome's calls get (six bytes per byte of their tape).
+    private static let zeroes = [UInt8](repeating: 0, count: 16384)
 
     @inline(__always)
     private mutating func appendRoom(_ room: Int) {
