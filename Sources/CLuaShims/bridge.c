@@ -96,8 +96,11 @@ typedef struct origin_member {
 struct pinrules_origins {
     lazy_doc *doc;
     const void *lazy_mt;      // the sandbox's lazy metatable (kept in the registry)
-    int lazy_mt_ref;          // registry references (integer keys: cheaper to read than
-    int anchors_ref;          // light userdata keys): the lazy metatable, the anchor table
+    // Registry references (integer keys: a third of the cost of reading a light userdata key)
+    // to the lazy metatable, the anchor table and the array and object markers; the markers'
+    // addresses, to recognise them without pushing them.
+    int lazy_mt_ref, anchors_ref, array_mt_ref, object_mt_ref;
+    const void *array_mt, *object_mt;
     lua_Integer anchored;     // tables made this call, kept alive in the anchor table
     lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
@@ -187,6 +190,11 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->materialized = 0;
 }
 
+// Pushes the array ('a') or object marker.
+static void push_marker(lua_State *L, const struct pinrules_origins *o, uint8_t kind) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, kind == 'a' ? o->array_mt_ref : o->object_mt_ref);
+}
+
 static int is_lazy(lua_State *L, int index) {
     if (!lua_getmetatable(L, index)) return 0;
     struct pinrules_origins *o = pinrules_getctx(L)->origins;
@@ -267,7 +275,7 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
     if (*p >= end) malformed(L);
     const uint8_t *at = *p;
     switch (*at) {
-    case 'n': (*p)++; lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_null); return;
+    case 'n': (*p)++; lua_pushlightuserdata(L, &pinrules_key_null); return;   // null is this address
     case 't': (*p)++; lua_pushboolean(L, 1); return;
     case 'f': (*p)++; lua_pushboolean(L, 0); return;
     case 'i': {
@@ -303,7 +311,7 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
         int n = h.count > 1u << 24 ? 1 << 24 : (int)h.count;
         if (h.count == 0) {
             lua_createtable(L, 0, 0);
-            lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+            push_marker(L, pinrules_getctx(L)->origins, h.kind);
             lua_setmetatable(L, -2);
             doc_register(doc, *number, lua_topointer(L, -1), at, NODE_FILLED);
         } else {
@@ -394,7 +402,7 @@ static void lazy_fill(lua_State *L, int index) {
     }
     lua_pushnil(L);
     lua_rawsetp(L, index, &key_doc_link);   // plain now: nothing may find the link in a traversal
-    lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    push_marker(L, o, h.kind);
     lua_setmetatable(L, index);
     lua_settop(L, mt - 1);
 }
@@ -523,6 +531,12 @@ void pinrules_bridge_setup(lua_State *L) {
     o->lazy_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 64, 0);
     o->anchors_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);   // made before this
+    o->array_mt = lua_topointer(L, -1);
+    o->array_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
+    o->object_mt = lua_topointer(L, -1);
+    o->object_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 // Every argument container is numbered, so the document needs the total first.
@@ -933,9 +947,8 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
     }
     if (depth > 64 || (kind == 'o' && node->member_count > 64)) return 0;
     if (!lua_getmetatable(L, index)) return 0;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
-    int marked = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
+    int marked = lua_topointer(L, -1) == (kind == 'a' ? o->array_mt : o->object_mt);
+    lua_pop(L, 1);
     if (!marked) return 0;
     origin_member *members = o->members + node->first_member;
     uint32_t count = 0;
@@ -1164,14 +1177,8 @@ static void write_table(tape_writer *w, int index) {
     check_entering(w, self);
     int marker = 0;  // 1 array, 2 object
     if (lua_getmetatable(L, index)) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);
-        if (lua_rawequal(L, -1, -2)) marker = 1;
-        lua_pop(L, 1);
-        if (!marker) {
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
-            if (lua_rawequal(L, -1, -2)) marker = 2;
-            lua_pop(L, 1);
-        }
+        const void *mt = lua_topointer(L, -1);
+        marker = mt == origins->array_mt ? 1 : mt == origins->object_mt ? 2 : 0;
         lua_pop(L, 1);
     }
     if (marker == 2) {
