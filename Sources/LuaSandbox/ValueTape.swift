@@ -265,6 +265,34 @@ struct TapeDecoder {
     }
 }
 
+/// A key a result object adds (`TapePatcher`): where its bytes and its value are.
+struct NewMember {
+    /// The key's bytes: at this offset in the result tape or, when negative, repaired (it was
+    /// not valid UTF-8) at offset `-1 - key` in `PatchScratch.repairedKeys`.
+    var key: Int
+    var keyLength: Int
+    /// Where its value starts in the result tape.
+    var value: Int
+}
+
+/// The patcher's lists, kept by the sandbox from call to call so that writing a changed object
+/// allocates nothing (one thread at a time uses a sandbox, so no exclusivity checks either).
+final class PatchScratch {
+    /// What became of each member of the changed objects being written, innermost last.
+    @exclusivity(unchecked) var fates: [Int] = []
+    /// The new keys of the objects being written, innermost last.
+    @exclusivity(unchecked) var members: [NewMember] = []
+    /// Repaired bytes of new keys that were not valid UTF-8.
+    @exclusivity(unchecked) var repairedKeys: [UInt8] = []
+
+    /// Empties the lists (they are empty unless a patch failed; emptying an empty one costs).
+    func removeAll() {
+        if !fates.isEmpty { fates.removeAll(keepingCapacity: true) }
+        if !members.isEmpty { members.removeAll(keepingCapacity: true) }
+        if !repairedKeys.isEmpty { repairedKeys.removeAll(keepingCapacity: true) }
+    }
+}
+
 /// Turns the result tape into complete `JSONTape`s: where the C side sent a reference to an
 /// argument container ('=', 'O' and member indexes), the argument's bytes are copied, so what
 /// came back unchanged costs a copy, not a decoding. Members are ordered as `TapeDecoder`
@@ -279,22 +307,25 @@ struct TapePatcher {
     private var containersWritten = 0
     /// False once an argument container was copied: its depth is not known without a walk.
     private var depthKnown = true
-    /// What became of each member of the changed objects being written, innermost last (one
-    /// buffer for all of them, rather than an array per object).
-    private var fates: [Int] = []
+    /// Lists for changed and new objects, lent by the sandbox (one for all objects, rather than
+    /// arrays per object).
+    private let scratch: PatchScratch
 
     /// The call's argument containers: a tape argument that comes back whole and unchanged is
     /// returned as it is, not copied.
     private let containers: ArgumentContainers
 
-    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer) {
+    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer,
+         scratch: PatchScratch = PatchScratch()) {
         self.result = result
         self.arguments = arguments
         self.containers = containers
         self.out = buffer
+        self.scratch = scratch
     }
 
     mutating func patchAll(count: Int) throws(SandboxError) -> [JSONTape] {
+        scratch.removeAll()   // what a failed patch left
         var tapes: [JSONTape] = []
         tapes.reserveCapacity(count)
         for _ in 0..<count {
@@ -357,9 +388,34 @@ struct TapePatcher {
         }
     }
 
-    private static func repaired(_ text: UnsafeRawBufferPointer) -> [UInt8] {
-        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil { return [UInt8](text) }
-        return Array(String(decoding: text, as: UTF8.self).utf8)
+    /// Reads a new key (its length, then its bytes) and where its value starts (after it).
+    private mutating func readNewMember() throws(SandboxError) -> NewMember {
+        let text = try readText()
+        let start = position - text.count
+        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil {
+            return NewMember(key: start, keyLength: text.count, value: position)
+        }
+        let fixed = Array(String(decoding: text, as: UTF8.self).utf8)
+        let at = scratch.repairedKeys.count
+        scratch.repairedKeys.append(contentsOf: fixed)
+        return NewMember(key: -1 - at, keyLength: fixed.count, value: position)
+    }
+
+    private static func keyBytes(_ member: NewMember, result: UnsafeRawBufferPointer, repaired: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = member.key >= 0 ? member.key : -1 - member.key
+        return UnsafeRawBufferPointer(rebasing: (member.key >= 0 ? result : repaired)[start..<(start + member.keyLength)])
+    }
+
+    /// Sorts the new members from `first` on by their keys' bytes (Lua has no key order).
+    private func sortMembers(from first: Int) {
+        guard scratch.members.count - first > 1 else { return }
+        let result = self.result
+        let scratch = self.scratch
+        scratch.repairedKeys.withUnsafeBytes { repaired in
+            scratch.members[first...].sort {
+                Self.keyBytes($0, result: result, repaired: repaired).lexicographicallyPrecedes(Self.keyBytes($1, result: result, repaired: repaired))
+            }
+        }
     }
 
     /// Moves past one result value without writing it.
@@ -449,36 +505,43 @@ struct TapePatcher {
         }
     }
 
-    /// Writes members whose keys are given and whose values wait in the result at the given
-    /// positions; returns the deepest value's depth.
-    private mutating func patchMembers(_ members: [(key: [UInt8], value: Int)]) throws(SandboxError) -> Int {
+    /// Writes the new members from `first` on (their values wait in the result), then drops them
+    /// from the list; returns the deepest value's depth.
+    private mutating func patchMembers(from first: Int) throws(SandboxError) -> Int {
         var deepest = 0
-        for member in members {
-            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
+        let end = scratch.members.count
+        for index in first..<end {
+            let member = scratch.members[index]
+            if member.key >= 0 {
+                out.append(tag: nil, text: UnsafeRawBufferPointer(rebasing: result[member.key..<(member.key + member.keyLength)]))
+            } else {
+                let start = -1 - member.key
+                scratch.repairedKeys.withUnsafeBytes { out.append(tag: nil, text: UnsafeRawBufferPointer(rebasing: $0[start..<(start + member.keyLength)])) }
+            }
             position = member.value
+            // (Values add their own members after `end` and drop them before returning.)
             deepest = max(deepest, try patchValue())
         }
+        scratch.members.removeSubrange(first..<end)
         return deepest
     }
 
     /// A table made in Lua: its keys sorted by their bytes (Lua has no key order).
     private mutating func patchNewObject() throws(SandboxError) -> Int {
         let count = try readU32()
-        var members: [(key: [UInt8], value: Int)] = []
-        members.reserveCapacity(count)
+        let first = scratch.members.count
         for _ in 0..<count {
-            let key = Self.repaired(try readText())
-            members.append((key, position))
+            scratch.members.append(try readNewMember())
             try skipValue()
         }
         let end = position
-        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        sortMembers(from: first)
         let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
         containersWritten += 1
-        let first = containersWritten
-        let deepest = try patchMembers(members)
+        let firstContainer = containersWritten
+        let deepest = try patchMembers(from: first)
         position = end
-        out.finishContainer(at: header, descendants: containersWritten - first)
+        out.finishContainer(at: header, descendants: containersWritten - firstContainer)
         return deepest + 1
     }
 
@@ -491,25 +554,23 @@ struct TapePatcher {
         let originCount = u32(arguments, at: origin + 1)
         let count = try readU32()
         // Per original member: where its result value starts, -1 kept as it was, 0 gone.
-        let base = fates.count
-        fates.append(contentsOf: repeatElement(0, count: originCount))
-        defer { fates.removeLast(fates.count - base) }
-        var added: [(key: [UInt8], value: Int)] = []
+        let base = scratch.fates.count
+        for _ in 0..<originCount { scratch.fates.append(0) }
+        let firstAdded = scratch.members.count
         for _ in 0..<count {
             let marker = try readU32()
             if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
                 let index = try readU32()
-                guard index < originCount, fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                guard index < originCount, scratch.fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
                 if marker == Int(UInt32.max) {
-                    fates[base + index] = -1
+                    scratch.fates[base + index] = -1
                 } else {
-                    fates[base + index] = position
+                    scratch.fates[base + index] = position
                     try skipValue()
                 }
             } else {
                 position -= 4
-                let key = Self.repaired(try readText())
-                added.append((key, position))
+                scratch.members.append(try readNewMember())
                 try skipValue()
             }
         }
@@ -524,7 +585,7 @@ struct TapePatcher {
         for index in 0..<originCount {
             let valueAt = at + 4 + u32(arguments, at: at)
             let memberEnd = valueAt + reader.size(at: valueAt)
-            switch fates[base + index] {
+            switch scratch.fates[base + index] {
             case -1:
                 let inside = reader.containers(at: valueAt)
                 if inside > 0 {
@@ -536,15 +597,16 @@ struct TapePatcher {
                 run = memberEnd
             default:
                 copyArgument(at: run, through: valueAt)
-                position = fates[base + index]
+                position = scratch.fates[base + index]
                 deepest = max(deepest, try patchValue())
                 run = memberEnd
             }
             at = memberEnd
         }
         copyArgument(at: run, through: at)
-        if added.count > 1 { added.sort { $0.key.lexicographicallyPrecedes($1.key) } }
-        deepest = max(deepest, try patchMembers(added))
+        scratch.fates.removeSubrange(base...)
+        sortMembers(from: firstAdded)
+        deepest = max(deepest, try patchMembers(from: firstAdded))
         position = end
         out.finishContainer(at: header, descendants: containersWritten - first)
         return deepest + 1
