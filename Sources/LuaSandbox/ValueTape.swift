@@ -63,9 +63,10 @@ struct ArgumentContainers: TapeContainerSink {
     }
 
     mutating func removeAll() {
-        segments.removeAll(keepingCapacity: true)
-        firsts.removeAll(keepingCapacity: true)
-        own.removeAll(keepingCapacity: true)
+        // Emptying an empty array still costs a call or two: most calls have no own containers.
+        if !segments.isEmpty { segments.removeAll(keepingCapacity: true) }
+        if !firsts.isEmpty { firsts.removeAll(keepingCapacity: true) }
+        if !own.isEmpty { own.removeAll(keepingCapacity: true) }
         count = 0
     }
 
@@ -330,7 +331,7 @@ struct TapePatcher {
         tapes.reserveCapacity(count)
         for _ in 0..<count {
             if result.count - position >= 5, result[position] == UInt8(ascii: "="),
-               let whole = containers.tapeArgument(rootedAt: u32(result, at: position + 1)) {
+               let whole = containers.tapeArgument(rootedAt: Self.u32(result, at: position + 1)) {
                 position += 5
                 tapes.append(whole)
                 continue
@@ -344,22 +345,23 @@ struct TapePatcher {
         return tapes
     }
 
-    private func u32(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int {
+    private static func u32(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int {
         Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
     private mutating func readU32() throws(SandboxError) -> Int {
         guard result.count - position >= 4 else { throw .host(message: "truncated result tape") }
         defer { position += 4 }
-        return u32(result, at: position)
+        return Self.u32(result, at: position)
     }
 
     /// Where argument container `number` starts in the argument tape.
-    private func argumentContainer(_ number: Int) throws(SandboxError) -> Int {
+    // Static: as a method of the patcher, each call copied the whole patcher (outlined copy).
+    private static func argumentContainer(_ number: Int, in arguments: UnsafeRawBufferPointer) throws(SandboxError) -> Int {
         let reader = TapeReader(arguments, at: 0)
         var remaining = number
         var at = 4
-        for _ in 0..<u32(arguments, at: 0) {
+        for _ in 0..<Self.u32(arguments, at: 0) {
             if arguments[at] == UInt8(ascii: "r") {
                 at += 5
                 continue
@@ -490,7 +492,7 @@ struct TapePatcher {
             out.finishContainer(at: header, descendants: containersWritten - first)
             return deepest + 1
         case UInt8(ascii: "="):
-            let offset = try argumentContainer(try readU32())
+            let offset = try Self.argumentContainer(try readU32(), in: arguments)
             let reader = TapeReader(arguments, at: 0)
             copyArgument(at: offset, through: offset + reader.size(at: offset))
             containersWritten += reader.containers(at: offset)
@@ -548,10 +550,10 @@ struct TapePatcher {
     /// An argument object that changed: kept and changed members in their original order, then
     /// new keys sorted by their bytes.
     private mutating func patchChangedObject() throws(SandboxError) -> Int {
-        let origin = try argumentContainer(try readU32())
+        let origin = try Self.argumentContainer(try readU32(), in: arguments)
         let reader = TapeReader(arguments, at: 0)
         guard arguments[origin] == UInt8(ascii: "o") else { throw .host(message: "result refers to an unknown member") }
-        let originCount = u32(arguments, at: origin + 1)
+        let originCount = Self.u32(arguments, at: origin + 1)
         let count = try readU32()
         // Per original member: where its result value starts, -1 kept as it was, 0 gone.
         let base = scratch.fates.count
@@ -583,7 +585,7 @@ struct TapePatcher {
         // Kept members that follow each other are copied in one piece.
         var run = at
         for index in 0..<originCount {
-            let valueAt = at + 4 + u32(arguments, at: at)
+            let valueAt = at + 4 + Self.u32(arguments, at: at)
             let memberEnd = valueAt + reader.size(at: valueAt)
             switch scratch.fates[base + index] {
             case -1:

@@ -120,4 +120,5 @@ final class TapeResultTests: XCTestCase {
             XCTAssertEqual(patched.warnings.count, 11)   // inner is read twice
         }
     }
+
 }
