@@ -286,6 +286,29 @@ final class PatchScratch {
     /// Repaired bytes of new keys that were not valid UTF-8.
     @exclusivity(unchecked) var repairedKeys: [UInt8] = []
 
+    /// Small scalar results made lately (a hook's status string, `null`): the next equal one
+    /// shares its bytes rather than allocating them again.
+    @exclusivity(unchecked) private var recentScalars: [JSONTape] = []
+    private var nextRecent = 0
+
+    /// A tape of these bytes (a value patched into the output buffer).
+    func tape(_ bytes: UnsafeRawBufferPointer, depth: Int?) -> JSONTape {
+        guard bytes.count <= 32, let tag = bytes.first, tag != UInt8(ascii: "a"), tag != UInt8(ascii: "o") else {
+            return JSONTape(encoded: [UInt8](bytes), depth: depth)
+        }
+        for recent in recentScalars where recent.bytes.count == bytes.count && recent.bytes.elementsEqual(bytes) {
+            return recent
+        }
+        let made = JSONTape(encoded: [UInt8](bytes), depth: depth)   // a scalar: depth 0, known
+        if recentScalars.count < 4 {
+            recentScalars.append(made)
+        } else {
+            recentScalars[nextRecent] = made
+            nextRecent = (nextRecent + 1) % 4
+        }
+        return made
+    }
+
     /// Empties the lists (they are empty unless a patch failed; emptying an empty one costs).
     func removeAll() {
         if !fates.isEmpty { fates.removeAll(keepingCapacity: true) }
@@ -340,7 +363,7 @@ struct TapePatcher {
             containersWritten = 0
             depthKnown = true
             let depth = try patchValue()
-            tapes.append(JSONTape(encoded: [UInt8](out.bytes), depth: depthKnown ? depth : nil))
+            tapes.append(scratch.tape(out.bytes, depth: depthKnown ? depth : nil))
         }
         return tapes
     }

@@ -121,4 +121,19 @@ final class TapeResultTests: XCTestCase {
         }
     }
 
+    /// Small scalar results share the bytes of an equal recent one; each is still its own value.
+    func testRepeatedScalarResultsAcrossCalls() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("""
+            local values = {"continue", null, true, 1, 1.0, "drop", "x\\255", -0.0, false, "a longer string than thirty-two bytes"}
+            return function(n) local v = values[n % #values + 1]; return v, n, "continue", v end
+            """, chunkName: "scalars.lua")
+        for n in 0..<60 {
+            let decoded = try sandbox.call(rule, arguments: [.json(.integer(Int64(n)))]).values
+            let tapes = try sandbox.callReturningTapes(rule, arguments: [.json(.integer(Int64(n)))]).tapes
+            XCTAssertEqual(tapes, decoded.map { JSONTape($0) }, "call \(n)")
+            XCTAssertEqual(tapes.map(\.depth), [0, 0, 0, 0], "call \(n)")
+            XCTAssertTrue(zip(tapes, decoded).allSatisfy { JSONGenerator.identical($0.value, $1) }, "call \(n)")
+        }
+    }
 }
