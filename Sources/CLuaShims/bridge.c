@@ -346,11 +346,9 @@ static void lazy_fill(lua_State *L, int index) {
     luaL_checkstack(L, 8, "nesting too deep");
     lua_getmetatable(L, index);
     int mt = lua_gettop(L);
-    lua_rawgetp(L, index, &key_doc_link);   // its children link the same document
-    int link = mt + 1;
-    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, link);
-    uint32_t number = doc ? doc_find(doc, lua_topointer(L, index)) : NOT_FOUND;
-    if (number == NOT_FOUND) luaL_error(L, "PinRules host error: an argument table lost its origin");
+    uint32_t number;
+    lazy_doc *doc = waiting_doc(L, index, &number);
+    if (!doc) luaL_error(L, "PinRules host error: an argument table lost its origin");
     doc_node *node = &doc->nodes[number];
     const uint8_t *p = node->at;
     container_header h;
@@ -362,11 +360,17 @@ static void lazy_fill(lua_State *L, int index) {
         first = o->member_count;
         o->members = grow_array(L, o->members, &o->member_capacity, first + h.count, sizeof(origin_member));
     }
-    int anchors = 0;
+    // Its children link the same document: this call's is the anchor table's first entry
+    // (cheaper to read than the table's own link).
+    int anchors = 0, link;
     if (current) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
         anchors = lua_gettop(L);
+        lua_rawgeti(L, anchors, 1);
+    } else {
+        lua_rawgetp(L, index, &key_doc_link);
     }
+    link = lua_gettop(L);
     uint32_t child = number + 1;
     int tracked = h.kind == 'o' && h.count <= 64;
     for (uint32_t i = 0; i < h.count; i++) {
@@ -455,7 +459,8 @@ static int partial_index(lua_State *L) {
             }
             lua_getmetatable(L, 1);
             mt = lua_gettop(L);
-            lua_rawgetp(L, 1, &key_doc_link);
+            if (anchors) lua_rawgeti(L, anchors, 1);   // this call's document (see lazy_fill)
+            else lua_rawgetp(L, 1, &key_doc_link);
             link = mt + 1;
         }
         push_tape_value(L, doc, &p, &child, mt, link, anchors);
