@@ -315,8 +315,8 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
             lua_setmetatable(L, -2);
             doc_register(doc, *number, lua_topointer(L, -1), at, NODE_FILLED);
         } else {
-            // One hash slot more for the link, so setting it makes the table no larger than
-            // the members alone would (and no member set while it waits rehashes it).
+            // One hash slot more for the link, so that neither it nor the members set while the
+            // table waits make Lua rehash (reallocate) it.
             if (h.kind == 'a') lua_createtable(L, n, 1);
             else lua_createtable(L, 0, n + 1);
             lua_pushvalue(L, mt);
