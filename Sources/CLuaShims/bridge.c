@@ -44,9 +44,12 @@
 // gets the ordinary array or object marker, and its unfilled children wait in turn. A table
 // still unfilled when results are read back is, by construction, unchanged.
 //
-// Every call gets its own document and lazy metatable (the metatable holds the document, so a
-// table a rule keeps past its call can still fill itself later). Containers are numbered in tape
-// order, as the host numbers them; the document records, per number, the table made for it.
+// Every call gets its own document; the lazy metatable is the sandbox's, shared by all calls (made
+// once: making one per call was a third of the call's fixed cost). Each waiting table holds its
+// document under a light userdata key only C can make (key_doc_link; removed when it fills), so
+// a table a rule keeps past its call still fills itself from its own document later. Containers
+// are numbered in tape order, as the host numbers them; the document records, per number, the
+// table made for it.
 
 #define NOT_FOUND UINT32_MAX
 #define TOMBSTONE (UINT32_MAX - 1)
@@ -92,18 +95,24 @@ typedef struct origin_member {
 // The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
     lazy_doc *doc;
-    const void *doc_mt;       // the current call's lazy metatable
+    const void *lazy_mt;      // the sandbox's lazy metatable (kept in the registry)
+    // Registry references (integer keys: a third of the cost of reading a light userdata key)
+    // to the lazy metatable, the anchor table and the array and object markers; the markers'
+    // addresses, to recognise them without pushing them.
+    int lazy_mt_ref, anchors_ref, array_mt_ref, object_mt_ref;
+    const void *array_mt, *object_mt;
     lua_Integer anchored;     // tables made this call, kept alive in the anchor table
     lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
 };
 
-static char key_lazy_marker;     // the metatable of every lazy metatable
-static char key_current_doc;     // registry anchor: the current call's lazy metatable
-// Registry anchor: every table made for the current call, kept alive until it ends, so no
-// other table can take one's address while results are matched to arguments by address.
-static char key_current_tables;
+// In each waiting table: its document. No rule can make this key (a light userdata), and a
+// waiting table is filled, which removes it, before anything can traverse it.
+static char key_doc_link;
+// The anchor table (origins->anchors_ref) holds the current call's document and every table
+// made for the call, kept alive until it ends, so no other table can take one's address while
+// results are matched to arguments by address.
 
 void pinrules_origins_free(pinrules_ctx *ctx) {
     struct pinrules_origins *o = ctx->origins;
@@ -117,7 +126,6 @@ void pinrules_origins_forget(pinrules_ctx *ctx) {
     if (ctx->origins) {
         if (ctx->origins->anchored > ctx->origins->left_anchored) ctx->origins->left_anchored = ctx->origins->anchored;
         ctx->origins->doc = NULL;
-        ctx->origins->doc_mt = NULL;
         ctx->origins->member_count = 0;
         ctx->origins->anchored = 0;
     }
@@ -182,16 +190,35 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->materialized = 0;
 }
 
+// Pushes the array ('a') or object marker.
+static void push_marker(lua_State *L, const struct pinrules_origins *o, uint8_t kind) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, kind == 'a' ? o->array_mt_ref : o->object_mt_ref);
+}
+
 static int is_lazy(lua_State *L, int index) {
     if (!lua_getmetatable(L, index)) return 0;
-    if (!lua_getmetatable(L, -1)) {
-        lua_pop(L, 1);
-        return 0;
-    }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
-    int lazy = lua_rawequal(L, -1, -2);
-    lua_pop(L, 3);
+    struct pinrules_origins *o = pinrules_getctx(L)->origins;
+    int lazy = o && lua_topointer(L, -1) == o->lazy_mt;
+    lua_pop(L, 1);
     return lazy;
+}
+
+// The document and container number of the waiting table at `index`, or NULL. The current call's
+// document is asked first, without touching the table: an address it knows is one of its own
+// tables, which stay alive (anchored) for the whole call, so no other table can have it.
+static lazy_doc *waiting_doc(lua_State *L, int index, uint32_t *number) {
+    const void *table = lua_topointer(L, index);
+    struct pinrules_origins *o = pinrules_getctx(L)->origins;
+    if (o && o->doc) {
+        *number = doc_find(o->doc, table);
+        if (*number != NOT_FOUND) return o->doc;
+    }
+    lua_rawgetp(L, index, &key_doc_link);
+    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!doc) return NULL;
+    *number = doc_find(doc, table);
+    return *number == NOT_FOUND ? NULL : doc;
 }
 
 static int read_u32_at(const uint8_t **p, const uint8_t *end, uint32_t *value) {
@@ -239,15 +266,16 @@ static void skip_tape_value(const uint8_t **p, uint32_t *containers) {
 }
 
 // Pushes the value whose tag is at *p and moves past it. A non-empty container becomes an
-// unfilled table with the lazy metatable at `mt` (registered as container *number); an empty
-// one is made complete at once. *number advances past the container and its descendants.
+// unfilled table with the lazy metatable at stack index `mt`, linked to the document userdata at
+// `link` (registered as container *number); an empty one is made complete at once (then `mt` and
+// `link` are not used and may be 0). *number advances past the container and its descendants.
 // `anchors` (a stack index, or 0 for an earlier call's document) keeps the tables made alive.
-static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint32_t *number, int mt, int anchors) {
+static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint32_t *number, int mt, int link, int anchors) {
     const uint8_t *end = doc->tape_end;
     if (*p >= end) malformed(L);
     const uint8_t *at = *p;
     switch (*at) {
-    case 'n': (*p)++; lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_null); return;
+    case 'n': (*p)++; lua_pushlightuserdata(L, &pinrules_key_null); return;   // null is this address
     case 't': (*p)++; lua_pushboolean(L, 1); return;
     case 'f': (*p)++; lua_pushboolean(L, 0); return;
     case 'i': {
@@ -281,15 +309,20 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
         if (!read_header(&q, end, &h) || *number >= doc->node_count || h.descendants >= doc->node_count - *number)
             malformed(L);
         int n = h.count > 1u << 24 ? 1 << 24 : (int)h.count;
-        if (h.kind == 'a') lua_createtable(L, n, 0);
-        else lua_createtable(L, 0, n);
         if (h.count == 0) {
-            lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+            lua_createtable(L, 0, 0);
+            push_marker(L, pinrules_getctx(L)->origins, h.kind);
             lua_setmetatable(L, -2);
             doc_register(doc, *number, lua_topointer(L, -1), at, NODE_FILLED);
         } else {
+            // One hash slot more for the link, so that neither it nor the members set while the
+            // table waits make Lua rehash (reallocate) it.
+            if (h.kind == 'a') lua_createtable(L, n, 1);
+            else lua_createtable(L, 0, n + 1);
             lua_pushvalue(L, mt);
             lua_setmetatable(L, -2);
+            lua_pushvalue(L, link);
+            lua_rawsetp(L, -2, &key_doc_link);
             doc_register(doc, *number, lua_topointer(L, -1), at, NODE_LAZY);
         }
         if (anchors) {
@@ -313,11 +346,9 @@ static void lazy_fill(lua_State *L, int index) {
     luaL_checkstack(L, 8, "nesting too deep");
     lua_getmetatable(L, index);
     int mt = lua_gettop(L);
-    lua_rawgeti(L, mt, 1);
-    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    uint32_t number = doc ? doc_find(doc, lua_topointer(L, index)) : NOT_FOUND;
-    if (number == NOT_FOUND) luaL_error(L, "PinRules host error: an argument table lost its origin");
+    uint32_t number;
+    lazy_doc *doc = waiting_doc(L, index, &number);
+    if (!doc) luaL_error(L, "PinRules host error: an argument table lost its origin");
     doc_node *node = &doc->nodes[number];
     const uint8_t *p = node->at;
     container_header h;
@@ -329,11 +360,17 @@ static void lazy_fill(lua_State *L, int index) {
         first = o->member_count;
         o->members = grow_array(L, o->members, &o->member_capacity, first + h.count, sizeof(origin_member));
     }
-    int anchors = 0;
+    // Its children link the same document: this call's is the anchor table's first entry
+    // (cheaper to read than the table's own link).
+    int anchors = 0, link;
     if (current) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
         anchors = lua_gettop(L);
+        lua_rawgeti(L, anchors, 1);
+    } else {
+        lua_rawgetp(L, index, &key_doc_link);
     }
+    link = lua_gettop(L);
     uint32_t child = number + 1;
     int tracked = h.kind == 'o' && h.count <= 64;
     for (uint32_t i = 0; i < h.count; i++) {
@@ -354,7 +391,7 @@ static void lazy_fill(lua_State *L, int index) {
             continue;
         }
         if (h.kind == 'o') member.lua_key = lua_pushlstring(L, (const char *)member.key, member.key_length);
-        push_tape_value(L, doc, &p, &child, mt, anchors);
+        push_tape_value(L, doc, &p, &child, mt, link, anchors);
         if (h.kind == 'o') lua_rawset(L, index);
         else lua_rawseti(L, index, (lua_Integer)i + 1);
         // Recorded as it goes: if filling fails part way, a later fill skips what is set.
@@ -367,7 +404,9 @@ static void lazy_fill(lua_State *L, int index) {
         node->member_count = h.count;
         o->member_count = first + h.count;
     }
-    lua_rawgetp(L, LUA_REGISTRYINDEX, h.kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
+    lua_pushnil(L);
+    lua_rawsetp(L, index, &key_doc_link);   // plain now: nothing may find the link in a traversal
+    push_marker(L, o, h.kind);
     lua_setmetatable(L, index);
     lua_settop(L, mt - 1);
 }
@@ -384,24 +423,15 @@ int pinrules_fill_if_lazy(lua_State *L, int index) {
 // not set again, and a fill later leaves those members as the rule left them. Returns 0 when
 // the general path (filling the whole table) applies.
 static int partial_index(lua_State *L) {
-    if (lua_type(L, 2) != LUA_TSTRING || !lua_getmetatable(L, 1)) return 0;
-    int mt = lua_gettop(L);
-    lua_rawgeti(L, mt, 1);
-    lazy_doc *doc = (lazy_doc *)lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    uint32_t number = doc ? doc_find(doc, lua_topointer(L, 1)) : NOT_FOUND;
-    if (number == NOT_FOUND) {
-        lua_settop(L, mt - 1);
-        return 0;
-    }
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    uint32_t number;
+    lazy_doc *doc = waiting_doc(L, 1, &number);
+    if (!doc) return 0;
     doc_node *node = &doc->nodes[number];
     const uint8_t *p = node->at;
     container_header h;
     if (!read_header(&p, doc->tape_end, &h)) malformed(L);
-    if (h.kind != 'o' || h.count > PARTIAL_MAX) {
-        lua_settop(L, mt - 1);
-        return 0;
-    }
+    if (h.kind != 'o' || h.count > PARTIAL_MAX) return 0;
     size_t n;
     const char *key = lua_tolstring(L, 2, &n);
     uint32_t child = number + 1;
@@ -419,13 +449,21 @@ static int partial_index(lua_State *L) {
             return 1;
         }
         struct pinrules_origins *o = pinrules_getctx(L)->origins;
-        int anchors = 0;
-        if (o && o->doc == doc) {
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
-            anchors = lua_gettop(L);
+        luaL_checkstack(L, 6, "nesting too deep");
+        int anchors = 0, mt = 0, link = 0;
+        if ((*p == 'a' || *p == 'o') && doc->tape_end - p >= HEADER_SIZE && (p[1] | p[2] | p[3] | p[4])) {
+            // A waiting table: it gets the same metatable and document as this one.
+            if (o->doc == doc) {
+                lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
+                anchors = lua_gettop(L);
+            }
+            lua_getmetatable(L, 1);
+            mt = lua_gettop(L);
+            if (anchors) lua_rawgeti(L, anchors, 1);   // this call's document (see lazy_fill)
+            else lua_rawgetp(L, 1, &key_doc_link);
+            link = mt + 1;
         }
-        luaL_checkstack(L, 4, "nesting too deep");
-        push_tape_value(L, doc, &p, &child, mt, anchors);
+        push_tape_value(L, doc, &p, &child, mt, link, anchors);
         lua_pushvalue(L, 2);
         lua_pushvalue(L, -2);
         lua_rawset(L, 1);
@@ -476,8 +514,34 @@ static int lazy_pairs(lua_State *L) {
 }
 
 void pinrules_bridge_setup(lua_State *L) {
-    lua_createtable(L, 0, 0);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    if (!ctx->origins) {
+        ctx->origins = calloc(1, sizeof(struct pinrules_origins));
+        if (!ctx->origins) luaL_error(L, "not enough memory");
+    }
+    struct pinrules_origins *o = ctx->origins;
+    lua_createtable(L, 0, 5);                       // the lazy metatable, shared by every call
+    int mt = lua_gettop(L);
+    lua_pushcfunction(L, lazy_index);
+    lua_setfield(L, mt, "__index");
+    lua_pushcfunction(L, lazy_newindex);
+    lua_setfield(L, mt, "__newindex");
+    lua_pushcfunction(L, lazy_pairs);
+    lua_setfield(L, mt, "__pairs");
+    lua_pushcfunction(L, lazy_len);
+    lua_setfield(L, mt, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, mt, "__metatable");
+    o->lazy_mt = lua_topointer(L, mt);
+    o->lazy_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 64, 0);
+    o->anchors_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);   // made before this
+    o->array_mt = lua_topointer(L, -1);
+    o->array_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
+    o->object_mt = lua_topointer(L, -1);
+    o->object_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 // Every argument container is numbered, so the document needs the total first.
@@ -519,14 +583,10 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     uint32_t argc, nodes;
     if (!read_u32_at(&p, end, &argc) || !count_containers(p, end, argc, &nodes)) return -1;
     if (argc > 100000) return -1;
-    luaL_checkstack(L, (int)argc + 4, "too many arguments");
-    if (!ctx->origins) {
-        ctx->origins = calloc(1, sizeof(struct pinrules_origins));
-        if (!ctx->origins) luaL_error(L, "not enough memory");
-    }
+    luaL_checkstack(L, (int)argc + 8, "too many arguments");
     struct pinrules_origins *o = ctx->origins;
+    if (!o) luaL_error(L, "PinRules host error: the bridge is not set up");
     o->doc = NULL;
-    o->doc_mt = NULL;
     o->member_count = 0;
     o->anchored = 0;
 
@@ -546,47 +606,30 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     memset(doc->nodes, 0, (size_t)nodes * sizeof(doc_node));
     memset(doc->index, 0xFF, (size_t)capacity * sizeof(uint32_t));
 
-    lua_createtable(L, 1, 5);                       // the lazy metatable of this call
-    lua_insert(L, -2);
-    lua_rawseti(L, -2, 1);
-    int mt = lua_gettop(L);
-    // Raw sets: a new table has no metamethods to consult.
-    lua_pushliteral(L, "__index");
-    lua_pushcfunction(L, lazy_index);
-    lua_rawset(L, mt);
-    lua_pushliteral(L, "__newindex");
-    lua_pushcfunction(L, lazy_newindex);
-    lua_rawset(L, mt);
-    lua_pushliteral(L, "__pairs");
-    lua_pushcfunction(L, lazy_pairs);
-    lua_rawset(L, mt);
-    lua_pushliteral(L, "__len");
-    lua_pushcfunction(L, lazy_len);
-    lua_rawset(L, mt);
-    lua_pushliteral(L, "__metatable");
-    lua_pushboolean(L, 0);
-    lua_rawset(L, mt);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_lazy_marker);
-    lua_setmetatable(L, mt);
-    lua_pushvalue(L, mt);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_doc);   // alive for the whole call
-    o->doc = doc;
-    o->doc_mt = lua_topointer(L, mt);
+    int link = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, o->lazy_mt_ref);
+    int mt = link + 1;
     // The anchor table is the sandbox's, emptied of the last call's tables (which may go now):
     // making one per call cost more than emptying a handful of entries.
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &key_current_tables);
-    if (lua_type(L, -1) != LUA_TTABLE || o->left_anchored > 1024) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
+    if (o->left_anchored > 1024) {
         lua_pop(L, 1);
         lua_createtable(L, (int)(nodes < 64 ? nodes : 64), 0);
         lua_pushvalue(L, -1);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &key_current_tables);
+        lua_rawseti(L, LUA_REGISTRYINDEX, o->anchors_ref);
     } else {
-        for (lua_Integer i = 1; i <= o->left_anchored; i++) {
+        for (lua_Integer i = 2; i <= o->left_anchored; i++) {
             lua_pushnil(L);
             lua_rawseti(L, -2, i);
         }
     }
     o->left_anchored = 0;
+    // The document stays alive for the whole call even if no table links it (the read-back
+    // uses it); it takes the place of the last call's.
+    lua_pushvalue(L, link);
+    lua_rawseti(L, -2, 1);
+    o->anchored = 1;
+    o->doc = doc;
     int anchors = lua_gettop(L);
 
     const uint8_t *q = doc->tape;
@@ -598,11 +641,12 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
             if (!read_u32_at(&q, doc->tape_end, &ref)) return -1;
             lua_rawgeti(L, LUA_REGISTRYINDEX, (lua_Integer)(int32_t)ref);
         } else {
-            push_tape_value(L, doc, &q, &number, mt, anchors);
+            push_tape_value(L, doc, &q, &number, mt, link, anchors);
         }
     }
-    lua_remove(L, anchors);
-    lua_remove(L, mt);
+    // The document, the metatable and the anchor table go; the arguments stay.
+    lua_rotate(L, link, -3);
+    lua_pop(L, 3);
     return (int)argc;
 }
 
@@ -888,8 +932,8 @@ static int materialized_unchanged(lua_State *L, struct pinrules_origins *o, doc_
 }
 
 // Checks (once per node) whether a table still holds exactly what it was made with. A table
-// never filled is unchanged (it still carries this call's lazy metatable; and no other table
-// can have its address during the call, see key_current_tables). A filled one is compared: the same marker, keys and values. Objects
+// never filled is unchanged (it still carries the lazy metatable; and no other table
+// can have its address during the call, see the anchor table). A filled one is compared: the same marker, keys and values. Objects
 // with many keys are not compared (a linear key search would cost more than it saves); they
 // are simply read back.
 static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t number, int index, int depth) {
@@ -901,16 +945,15 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
     uint8_t kind = node->at[0];
     if (node->state == NODE_LAZY) {
         if (!lua_getmetatable(L, index)) return 0;
-        node->unchanged = lua_topointer(L, -1) == o->doc_mt;
+        node->unchanged = lua_topointer(L, -1) == o->lazy_mt;
         lua_pop(L, 1);
         if (node->unchanged && node->materialized) node->unchanged = materialized_unchanged(L, o, node, index, depth);
         return node->unchanged;
     }
     if (depth > 64 || (kind == 'o' && node->member_count > 64)) return 0;
     if (!lua_getmetatable(L, index)) return 0;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, kind == 'a' ? &pinrules_key_array_mt : &pinrules_key_object_mt);
-    int marked = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
+    int marked = lua_topointer(L, -1) == (kind == 'a' ? o->array_mt : o->object_mt);
+    lua_pop(L, 1);
     if (!marked) return 0;
     origin_member *members = o->members + node->first_member;
     uint32_t count = 0;
@@ -1050,10 +1093,10 @@ static void write_marked_object(tape_writer *w, int index, const void *self, doc
     memcpy(ctx->out + count_at, &count, 4);
 }
 
-// Whether the table at `index` still has this call's lazy metatable.
+// Whether the table at `index`, one of this call's, still has the lazy metatable.
 static int is_current_lazy(lua_State *L, int index, struct pinrules_origins *o) {
     if (!lua_getmetatable(L, index)) return 0;
-    int current = lua_topointer(L, -1) == o->doc_mt;
+    int current = lua_topointer(L, -1) == o->lazy_mt;
     lua_pop(L, 1);
     return current;
 }
@@ -1139,14 +1182,8 @@ static void write_table(tape_writer *w, int index) {
     check_entering(w, self);
     int marker = 0;  // 1 array, 2 object
     if (lua_getmetatable(L, index)) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_array_mt);
-        if (lua_rawequal(L, -1, -2)) marker = 1;
-        lua_pop(L, 1);
-        if (!marker) {
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
-            if (lua_rawequal(L, -1, -2)) marker = 2;
-            lua_pop(L, 1);
-        }
+        const void *mt = lua_topointer(L, -1);
+        marker = mt == origins->array_mt ? 1 : mt == origins->object_mt ? 2 : 0;
         lua_pop(L, 1);
     }
     if (marker == 2) {

@@ -57,6 +57,8 @@ public final class LuaSandbox {
     private let encoder: TapeEncoder
     /// Where `callReturningTapes` writes its results before copying each out.
     @exclusivity(unchecked) private var patchBuffer = TapeBuffer()
+    /// The patcher's lists, kept likewise.
+    private let patchScratch = PatchScratch()
     private var sandboxFunctions: LuaReference?
     public let configuration: SandboxConfiguration
 
@@ -178,7 +180,8 @@ public final class LuaSandbox {
         var tapes: [JSONTape] = []
         if let out = context.pointee.out {
             var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len),
-                                      arguments: encoder.bytes, containers: encoder.containers, buffer: patchBuffer)
+                                      arguments: encoder.bytes, containers: encoder.containers, buffer: patchBuffer,
+                                      scratch: patchScratch)
             defer { patchBuffer = patcher.out }
             tapes = try patcher.patchAll(count: Int(context.pointee.out_count))
         }

@@ -63,9 +63,11 @@ struct ArgumentContainers: TapeContainerSink {
     }
 
     mutating func removeAll() {
-        segments.removeAll(keepingCapacity: true)
-        firsts.removeAll(keepingCapacity: true)
-        own.removeAll(keepingCapacity: true)
+        // Calls have a segment or two, and most no own containers: dropping them one by one
+        // costs less than `removeAll(keepingCapacity:)`, which costs even on an empty array.
+        while segments.popLast() != nil {}
+        while firsts.popLast() != nil {}
+        if !own.isEmpty { own.removeAll(keepingCapacity: true) }
         count = 0
     }
 
@@ -265,6 +267,57 @@ struct TapeDecoder {
     }
 }
 
+/// A key a result object adds (`TapePatcher`): where its bytes and its value are.
+struct NewMember {
+    /// The key's bytes: at this offset in the result tape or, when negative, repaired (it was
+    /// not valid UTF-8) at offset `-1 - key` in `PatchScratch.repairedKeys`.
+    var key: Int
+    var keyLength: Int
+    /// Where its value starts in the result tape.
+    var value: Int
+}
+
+/// The patcher's lists, kept by the sandbox from call to call so that writing a changed object
+/// allocates nothing (one thread at a time uses a sandbox, so no exclusivity checks either).
+final class PatchScratch {
+    /// What became of each member of the changed objects being written, innermost last.
+    @exclusivity(unchecked) var fates: [Int] = []
+    /// The new keys of the objects being written, innermost last.
+    @exclusivity(unchecked) var members: [NewMember] = []
+    /// Repaired bytes of new keys that were not valid UTF-8.
+    @exclusivity(unchecked) var repairedKeys: [UInt8] = []
+
+    /// Small scalar results made lately (a hook's status string, `null`): the next equal one
+    /// shares its bytes rather than allocating them again.
+    @exclusivity(unchecked) private var recentScalars: [JSONTape] = []
+    private var nextRecent = 0
+
+    /// A tape of these bytes (a value patched into the output buffer).
+    func tape(_ bytes: UnsafeRawBufferPointer, depth: Int?) -> JSONTape {
+        guard bytes.count <= 32, let tag = bytes.first, tag != UInt8(ascii: "a"), tag != UInt8(ascii: "o") else {
+            return JSONTape(encoded: [UInt8](bytes), depth: depth)
+        }
+        for recent in recentScalars where recent.bytes.count == bytes.count && recent.bytes.elementsEqual(bytes) {
+            return recent
+        }
+        let made = JSONTape(encoded: [UInt8](bytes), depth: depth)   // a scalar: depth 0, known
+        if recentScalars.count < 4 {
+            recentScalars.append(made)
+        } else {
+            recentScalars[nextRecent] = made
+            nextRecent = (nextRecent + 1) % 4
+        }
+        return made
+    }
+
+    /// Empties the lists (they are empty unless a patch failed; emptying an empty one costs).
+    func removeAll() {
+        if !fates.isEmpty { fates.removeAll(keepingCapacity: true) }
+        if !members.isEmpty { members.removeAll(keepingCapacity: true) }
+        if !repairedKeys.isEmpty { repairedKeys.removeAll(keepingCapacity: true) }
+    }
+}
+
 /// Turns the result tape into complete `JSONTape`s: where the C side sent a reference to an
 /// argument container ('=', 'O' and member indexes), the argument's bytes are copied, so what
 /// came back unchanged costs a copy, not a decoding. Members are ordered as `TapeDecoder`
@@ -279,27 +332,30 @@ struct TapePatcher {
     private var containersWritten = 0
     /// False once an argument container was copied: its depth is not known without a walk.
     private var depthKnown = true
-    /// What became of each member of the changed objects being written, innermost last (one
-    /// buffer for all of them, rather than an array per object).
-    private var fates: [Int] = []
+    /// Lists for changed and new objects, lent by the sandbox (one for all objects, rather than
+    /// arrays per object).
+    private let scratch: PatchScratch
 
     /// The call's argument containers: a tape argument that comes back whole and unchanged is
     /// returned as it is, not copied.
     private let containers: ArgumentContainers
 
-    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer) {
+    init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer,
+         scratch: PatchScratch = PatchScratch()) {
         self.result = result
         self.arguments = arguments
         self.containers = containers
         self.out = buffer
+        self.scratch = scratch
     }
 
     mutating func patchAll(count: Int) throws(SandboxError) -> [JSONTape] {
+        scratch.removeAll()   // what a failed patch left
         var tapes: [JSONTape] = []
         tapes.reserveCapacity(count)
         for _ in 0..<count {
             if result.count - position >= 5, result[position] == UInt8(ascii: "="),
-               let whole = containers.tapeArgument(rootedAt: u32(result, at: position + 1)) {
+               let whole = containers.tapeArgument(rootedAt: Self.u32(result, at: position + 1)) {
                 position += 5
                 tapes.append(whole)
                 continue
@@ -308,27 +364,28 @@ struct TapePatcher {
             containersWritten = 0
             depthKnown = true
             let depth = try patchValue()
-            tapes.append(JSONTape(encoded: [UInt8](out.bytes), depth: depthKnown ? depth : nil))
+            tapes.append(scratch.tape(out.bytes, depth: depthKnown ? depth : nil))
         }
         return tapes
     }
 
-    private func u32(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int {
+    private static func u32(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int {
         Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
     private mutating func readU32() throws(SandboxError) -> Int {
         guard result.count - position >= 4 else { throw .host(message: "truncated result tape") }
         defer { position += 4 }
-        return u32(result, at: position)
+        return Self.u32(result, at: position)
     }
 
     /// Where argument container `number` starts in the argument tape.
-    private func argumentContainer(_ number: Int) throws(SandboxError) -> Int {
+    // Static: as a method of the patcher, each call copied the whole patcher (outlined copy).
+    private static func argumentContainer(_ number: Int, in arguments: UnsafeRawBufferPointer) throws(SandboxError) -> Int {
         let reader = TapeReader(arguments, at: 0)
         var remaining = number
         var at = 4
-        for _ in 0..<u32(arguments, at: 0) {
+        for _ in 0..<Self.u32(arguments, at: 0) {
             if arguments[at] == UInt8(ascii: "r") {
                 at += 5
                 continue
@@ -357,9 +414,34 @@ struct TapePatcher {
         }
     }
 
-    private static func repaired(_ text: UnsafeRawBufferPointer) -> [UInt8] {
-        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil { return [UInt8](text) }
-        return Array(String(decoding: text, as: UTF8.self).utf8)
+    /// Reads a new key (its length, then its bytes) and where its value starts (after it).
+    private mutating func readNewMember() throws(SandboxError) -> NewMember {
+        let text = try readText()
+        let start = position - text.count
+        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil {
+            return NewMember(key: start, keyLength: text.count, value: position)
+        }
+        let fixed = Array(String(decoding: text, as: UTF8.self).utf8)
+        let at = scratch.repairedKeys.count
+        scratch.repairedKeys.append(contentsOf: fixed)
+        return NewMember(key: -1 - at, keyLength: fixed.count, value: position)
+    }
+
+    private static func keyBytes(_ member: NewMember, result: UnsafeRawBufferPointer, repaired: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        let start = member.key >= 0 ? member.key : -1 - member.key
+        return UnsafeRawBufferPointer(rebasing: (member.key >= 0 ? result : repaired)[start..<(start + member.keyLength)])
+    }
+
+    /// Sorts the new members from `first` on by their keys' bytes (Lua has no key order).
+    private func sortMembers(from first: Int) {
+        guard scratch.members.count - first > 1 else { return }
+        let result = self.result
+        let scratch = self.scratch
+        scratch.repairedKeys.withUnsafeBytes { repaired in
+            scratch.members[first...].sort {
+                Self.keyBytes($0, result: result, repaired: repaired).lexicographicallyPrecedes(Self.keyBytes($1, result: result, repaired: repaired))
+            }
+        }
     }
 
     /// Moves past one result value without writing it.
@@ -434,7 +516,7 @@ struct TapePatcher {
             out.finishContainer(at: header, descendants: containersWritten - first)
             return deepest + 1
         case UInt8(ascii: "="):
-            let offset = try argumentContainer(try readU32())
+            let offset = try Self.argumentContainer(try readU32(), in: arguments)
             let reader = TapeReader(arguments, at: 0)
             copyArgument(at: offset, through: offset + reader.size(at: offset))
             containersWritten += reader.containers(at: offset)
@@ -449,67 +531,72 @@ struct TapePatcher {
         }
     }
 
-    /// Writes members whose keys are given and whose values wait in the result at the given
-    /// positions; returns the deepest value's depth.
-    private mutating func patchMembers(_ members: [(key: [UInt8], value: Int)]) throws(SandboxError) -> Int {
+    /// Writes the new members from `first` on (their values wait in the result), then drops them
+    /// from the list; returns the deepest value's depth.
+    private mutating func patchMembers(from first: Int) throws(SandboxError) -> Int {
         var deepest = 0
-        for member in members {
-            member.key.withUnsafeBytes { out.append(tag: nil, text: $0) }
+        let end = scratch.members.count
+        for index in first..<end {
+            let member = scratch.members[index]
+            if member.key >= 0 {
+                out.append(tag: nil, text: UnsafeRawBufferPointer(rebasing: result[member.key..<(member.key + member.keyLength)]))
+            } else {
+                let start = -1 - member.key
+                scratch.repairedKeys.withUnsafeBytes { out.append(tag: nil, text: UnsafeRawBufferPointer(rebasing: $0[start..<(start + member.keyLength)])) }
+            }
             position = member.value
+            // (Values add their own members after `end` and drop them before returning.)
             deepest = max(deepest, try patchValue())
         }
+        scratch.members.removeSubrange(first..<end)
         return deepest
     }
 
     /// A table made in Lua: its keys sorted by their bytes (Lua has no key order).
     private mutating func patchNewObject() throws(SandboxError) -> Int {
         let count = try readU32()
-        var members: [(key: [UInt8], value: Int)] = []
-        members.reserveCapacity(count)
+        let first = scratch.members.count
         for _ in 0..<count {
-            let key = Self.repaired(try readText())
-            members.append((key, position))
+            scratch.members.append(try readNewMember())
             try skipValue()
         }
         let end = position
-        members.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        sortMembers(from: first)
         let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
         containersWritten += 1
-        let first = containersWritten
-        let deepest = try patchMembers(members)
+        let firstContainer = containersWritten
+        let deepest = try patchMembers(from: first)
         position = end
-        out.finishContainer(at: header, descendants: containersWritten - first)
+        out.finishContainer(at: header, descendants: containersWritten - firstContainer)
         return deepest + 1
     }
 
     /// An argument object that changed: kept and changed members in their original order, then
     /// new keys sorted by their bytes.
     private mutating func patchChangedObject() throws(SandboxError) -> Int {
-        let origin = try argumentContainer(try readU32())
+        let origin = try Self.argumentContainer(try readU32(), in: arguments)
         let reader = TapeReader(arguments, at: 0)
         guard arguments[origin] == UInt8(ascii: "o") else { throw .host(message: "result refers to an unknown member") }
-        let originCount = u32(arguments, at: origin + 1)
+        let originCount = Self.u32(arguments, at: origin + 1)
         let count = try readU32()
         // Per original member: where its result value starts, -1 kept as it was, 0 gone.
-        let base = fates.count
-        fates.append(contentsOf: repeatElement(0, count: originCount))
-        defer { fates.removeLast(fates.count - base) }
-        var added: [(key: [UInt8], value: Int)] = []
+        let base = scratch.fates.count
+        for _ in 0..<originCount { scratch.fates.append(0) }
+        let firstAdded = scratch.members.count
         for _ in 0..<count {
             let marker = try readU32()
             if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
                 let index = try readU32()
-                guard index < originCount, fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                guard index < originCount, scratch.fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
                 if marker == Int(UInt32.max) {
-                    fates[base + index] = -1
+                    scratch.fates[base + index] = -1
                 } else {
-                    fates[base + index] = position
+                    scratch.fates[base + index] = position
                     try skipValue()
                 }
             } else {
                 position -= 4
-                let key = Self.repaired(try readText())
-                added.append((key, position))
+                scratch.members.append(try readNewMember())
                 try skipValue()
             }
         }
@@ -522,9 +609,9 @@ struct TapePatcher {
         // Kept members that follow each other are copied in one piece.
         var run = at
         for index in 0..<originCount {
-            let valueAt = at + 4 + u32(arguments, at: at)
+            let valueAt = at + 4 + Self.u32(arguments, at: at)
             let memberEnd = valueAt + reader.size(at: valueAt)
-            switch fates[base + index] {
+            switch scratch.fates[base + index] {
             case -1:
                 let inside = reader.containers(at: valueAt)
                 if inside > 0 {
@@ -536,15 +623,16 @@ struct TapePatcher {
                 run = memberEnd
             default:
                 copyArgument(at: run, through: valueAt)
-                position = fates[base + index]
+                position = scratch.fates[base + index]
                 deepest = max(deepest, try patchValue())
                 run = memberEnd
             }
             at = memberEnd
         }
         copyArgument(at: run, through: at)
-        if added.count > 1 { added.sort { $0.key.lexicographicallyPrecedes($1.key) } }
-        deepest = max(deepest, try patchMembers(added))
+        scratch.fates.removeSubrange(base...)
+        sortMembers(from: firstAdded)
+        deepest = max(deepest, try patchMembers(from: firstAdded))
         position = end
         out.finishContainer(at: header, descendants: containersWritten - first)
         return deepest + 1

@@ -93,4 +93,47 @@ final class TapeResultTests: XCTestCase {
         XCTAssertEqual(patched.warnings.sorted(), decoded.warnings.sorted())
         XCTAssertFalse(patched.warnings.isEmpty)
     }
+
+    /// New keys (valid and repaired ones mixed) are sorted by their bytes after repair, in new
+    /// and changed objects nested in each other's new members; the patcher's lists are reused
+    /// from call to call.
+    func testNewKeysNestedAndRepairedAcrossCalls() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load(#"""
+            return function(e, n)
+              local inner = {["b\255"] = n, a = 1, ["\255"] = {z = 1, ["y\254"] = 2}, c = {}}
+              e["k\255"] = inner
+              e.zz = {b = 2, a = {d = 1, c = 2}}
+              e.keep.added = {q = n, ["p\255"] = e.keep.deep}
+              e.keep.deep = nil
+              e.a = e.keep
+              return e, inner, {x = e.keep, ["w\255"] = 1}
+            end
+            """#, chunkName: "nested.lua")
+        for n in 1...20 {
+            let argument: JSONValue = ["keep": ["deep": [1, 2, ["x": "y"]], "other": true], "count": .integer(Int64(n)), "b": "c"]
+            let decoded = try sandbox.call(rule, arguments: [.json(argument), .json(.integer(Int64(n)))])
+            let patched = try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(argument)), .json(.integer(Int64(n)))])
+            XCTAssertEqual(patched.tapes.map { JSONWriter.string($0.value) }, decoded.values.map { JSONWriter.string($0) })
+            XCTAssertEqual(patched.tapes, decoded.values.map { JSONTape($0) })
+            XCTAssertEqual(patched.warnings.sorted(), decoded.warnings.sorted())
+            XCTAssertEqual(patched.warnings.count, 11)   // inner is read twice
+        }
+    }
+
+    /// Small scalar results share the bytes of an equal recent one; each is still its own value.
+    func testRepeatedScalarResultsAcrossCalls() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("""
+            local values = {"continue", null, true, 1, 1.0, "drop", "x\\255", -0.0, false, "a longer string than thirty-two bytes"}
+            return function(n) local v = values[n % #values + 1]; return v, n, "continue", v end
+            """, chunkName: "scalars.lua")
+        for n in 0..<60 {
+            let decoded = try sandbox.call(rule, arguments: [.json(.integer(Int64(n)))]).values
+            let tapes = try sandbox.callReturningTapes(rule, arguments: [.json(.integer(Int64(n)))]).tapes
+            XCTAssertEqual(tapes, decoded.map { JSONTape($0) }, "call \(n)")
+            XCTAssertEqual(tapes.map(\.depth), [0, 0, 0, 0], "call \(n)")
+            XCTAssertTrue(zip(tapes, decoded).allSatisfy { JSONGenerator.identical($0.value, $1) }, "call \(n)")
+        }
+    }
 }
