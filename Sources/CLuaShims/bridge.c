@@ -67,6 +67,8 @@ typedef struct doc_node {
     // Objects of up to PARTIAL_MAX members: the members (bit per index) already set in the
     // table while it waits; see lazy_index.
     uint64_t materialized;
+    // Such an object was given a key it did not have while it waited (see lazy_newindex).
+    uint8_t added;
 } doc_node;
 
 // Objects up to this size are read member by member while they wait; larger ones are filled
@@ -188,6 +190,7 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->member_count = 0;
     node->unchanged = -1;
     node->materialized = 0;
+    node->added = 0;
 }
 
 // Pushes the array ('a') or object marker.
@@ -482,7 +485,45 @@ static int lazy_index(lua_State *L) {
     return 1;
 }
 
+// Assigning a string key of a waiting object of up to PARTIAL_MAX members sets it alone, as
+// reading does (a rule that adds a property to `e.properties` need not build the others): a
+// member of the object is recorded as set (the value may be nil: removed), any other key as
+// added. The table keeps waiting; a fill later sets only the members not set, and reading back
+// sends the added keys as new ones. Returns 0 when the general path (filling) applies.
+static int partial_newindex(lua_State *L) {
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    uint32_t number;
+    lazy_doc *doc = waiting_doc(L, 1, &number);
+    if (!doc) return 0;
+    doc_node *node = &doc->nodes[number];
+    const uint8_t *p = node->at;
+    container_header h;
+    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
+    if (h.kind != 'o' || h.count > PARTIAL_MAX) return 0;
+    size_t n;
+    const char *key = lua_tolstring(L, 2, &n);
+    uint32_t child = number + 1;
+    uint32_t found = NOT_FOUND;
+    for (uint32_t i = 0; i < h.count; i++) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        const uint8_t *member_key = p + 4;
+        p += 4 + (size_t)k;
+        if (k == n && memcmp(member_key, key, n) == 0) {
+            found = i;
+            break;
+        }
+        skip_tape_value(&p, &child);
+    }
+    lua_settop(L, 3);
+    lua_rawset(L, 1);
+    if (found != NOT_FOUND) node->materialized |= (uint64_t)1 << found;
+    else node->added = 1;
+    return 1;
+}
+
 static int lazy_newindex(lua_State *L) {
+    if (partial_newindex(L)) return 0;
     lazy_fill(L, 1);
     lua_settop(L, 3);
     lua_rawset(L, 1);
@@ -947,6 +988,7 @@ static int table_unchanged(lua_State *L, struct pinrules_origins *o, uint32_t nu
         if (!lua_getmetatable(L, index)) return 0;
         node->unchanged = lua_topointer(L, -1) == o->lazy_mt;
         lua_pop(L, 1);
+        if (node->unchanged && node->added) node->unchanged = 0;
         if (node->unchanged && node->materialized) node->unchanged = materialized_unchanged(L, o, node, index, depth);
         return node->unchanged;
     }
@@ -1101,10 +1143,26 @@ static int is_current_lazy(lua_State *L, int index, struct pinrules_origins *o) 
     return current;
 }
 
-// A waiting object with members it set (see partial_index): the others are unchanged by
-// construction and go by index, the set ones as they are now (a removed one is left out); when
-// nothing changed, the whole object becomes '=' instead. No key can be new: adding one fills
-// the table first.
+// A waiting object with members it set (see partial_index, partial_newindex): the others are
+// unchanged by construction and go by index, the set ones as they are now (a removed one is
+// left out), then the keys added while it waited; when nothing changed, the whole object
+// becomes '=' instead.
+// Whether the object at `node` (on the tape) has the member `key`.
+static int has_member(const doc_node *node, const char *key, size_t n) {
+    uint32_t count;
+    memcpy(&count, node->at + 1, 4);
+    const uint8_t *p = node->at + HEADER_SIZE;
+    uint32_t ignored = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        if (k == n && memcmp(p + 4, key, n) == 0) return 1;
+        p += 4 + (size_t)k;
+        skip_tape_value(&p, &ignored);
+    }
+    return 0;
+}
+
 static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
@@ -1147,6 +1205,32 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         kept += write_origin_member(w, value, &member, i);
         lua_pop(L, 1);
     }
+    if (origin->added) {
+        // Every string key of the table that is not a member of the object was added (the
+        // document link is the only other key a waiting table has).
+        lua_pushnil(L);
+        while (lua_next(L, index)) {
+            if (lua_type(L, -2) != LUA_TSTRING) {
+                lua_pop(L, 1);
+                continue;
+            }
+            size_t n;
+            const char *key = lua_tolstring(L, -2, &n);
+            if (has_member(origin, key, n)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            if (count == UINT32_MAX) fail(w, "a table is too large");
+            count++;
+            w->path[w->depth].key = key;
+            w->path[w->depth].key_length = n;
+            w->depth++;
+            put_string(w, key, n, 0);
+            write_value(w, lua_gettop(L));
+            w->depth--;
+            lua_pop(L, 1);
+        }
+    }
     if (kept == members && count == members) {
         ctx->out_len = start;
         put_byte(w, '=');
@@ -1163,7 +1247,7 @@ static void write_table(tape_writer *w, int index) {
     uint32_t origin_number = 0;
     doc_node *origin = origin_of(L, origins, index, &origin_number);
     // This call's, waiting, with members it set (see partial_index): compared while written.
-    if (origin && origin->state == NODE_LAZY && origin->at[0] == 'o' && origin->materialized && is_current_lazy(L, index, origins)) {
+    if (origin && origin->state == NODE_LAZY && origin->at[0] == 'o' && (origin->materialized || origin->added) && is_current_lazy(L, index, origins)) {
         write_partial_object(w, index, self, origin, origin_number);
         return;
     }

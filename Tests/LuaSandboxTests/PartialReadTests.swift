@@ -78,6 +78,80 @@ final class PartialReadTests: XCTestCase {
         })
     }
 
+    /// Assigning to a waiting object sets that key alone (docs/sandbox.md): nothing is read,
+    /// and what comes back is what a table built whole would give.
+    func testAssignmentsToAWaitingObjectSetThatKeyAlone() throws {
+        // New keys come after the object's own, in sorted order; a changed member keeps its
+        // place; a member set to nil is gone, also after a later read or iteration.
+        var values = try run(#"e.zeta = 1; e.alpha = {x = array({1})}; e.event = "Renamed"; e.channel = nil; return e.channel, e"#)
+        XCTAssertEqual(values[0], nil)
+        XCTAssertEqual(JSONWriter.string(values[1]), edited {
+            $0["event"] = "Renamed"
+            $0["channel"] = nil
+            $0["alpha"] = ["x": [1]]
+            $0["zeta"] = 1
+        })
+        // Then the table is read, iterated and filled: everything once, as set.
+        values = try run("""
+            e.added = "new"; e.userId = nil; e.properties.coupon = "X"
+            local seen, count = {}, 0
+            for k, v in pairs(e) do count = count + 1; seen[k] = v end
+            return count, seen.added, seen.userId, e.properties.total, e
+            """)
+        XCTAssertEqual(values[0], .integer(Int64(OnDemandTableTests.topKeys.count)))
+        XCTAssertEqual(values.dropFirst().prefix(3), ["new", nil, 27.5])
+        XCTAssertEqual(JSONWriter.string(values[4]), edited {
+            $0["userId"] = nil
+            var properties = $0["properties"]?.objectValue ?? JSONObject()
+            properties["coupon"] = "X"
+            $0["properties"] = .object(properties)
+            $0["added"] = "new"
+        })
+        // A key added and removed again, and a member set to what it was: unchanged.
+        values = try run(#"e.extra = 1; e.extra = nil; e.channel = "web"; e.properties.total = 27.5; return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), JSONWriter.string(event))
+        // Adding with rawset, and non-string keys, fill the table first (an object with an
+        // integer key is then a bad return, naming it).
+        values = try run(#"rawset(e, "raw", true); return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), edited { $0["raw"] = true })
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("return function(e) e.properties[1] = 2; return e end", chunkName: "mixed.lua")
+        XCTAssertThrowsError(try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event))])) { error in
+            XCTAssertTrue("\(error)".contains("properties"), "\(error)")
+        }
+    }
+
+    func testAKeptTableWithAnAddedKeyFillsLater() throws {
+        let sandbox = try LuaSandbox()
+        let keep = try sandbox.load("""
+            local kept
+            return function(e)
+              if kept == nil then
+                e.properties.added = 1
+                e.properties.total = nil
+                kept = e.properties
+                return 0
+              end
+              local keys = {}
+              for k in pairs(kept) do keys[#keys + 1] = k end
+              table.sort(keys)
+              return array(keys), kept.added, kept.total, kept
+            end
+            """, chunkName: "keep-added.lua")
+        _ = try sandbox.callReturningTapes(keep, arguments: [.tape(JSONTape(event))])
+        _ = try sandbox.call(keep, arguments: [.json(OnDemandTableTests.event(5))])
+        let later = try sandbox.callReturningTapes(keep, arguments: [.tape(JSONTape(OnDemandTableTests.event(9)))]).tapes.map(\.value)
+        var properties = event["properties"]?.objectValue ?? JSONObject()
+        properties["total"] = nil
+        properties["added"] = 1
+        var keys = properties.keys
+        keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        XCTAssertEqual(later[0], .array(keys.map { .string($0) }))
+        XCTAssertEqual(later[1], 1)
+        XCTAssertEqual(later[2], .null)
+        XCTAssertEqual(later[3], JSONValue.object(properties))
+    }
+
     func testNestedTablesReadThroughAWaitingParent() throws {
         let values = try run(#"e.properties.products[2].name = "Renamed"; e.context.traits.vip = nil; return e"#)
         XCTAssertEqual(values[0]["properties"]?["products"]?.arrayValue?[1]["name"], "Renamed")
