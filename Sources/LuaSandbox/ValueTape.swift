@@ -1,4 +1,4 @@
-public import PinJSON
+import PinJSON
 
 /// Encodes call arguments into the tape the C bridge reads (format in `bridge.c` and
 /// `JSONTape`). One encoder per sandbox: its buffer is reused from call to call.

@@ -201,7 +201,10 @@ for (name, engine) in [("mapping only (parse, map, outcome)", noRules), ("mappin
 
 // End to end through the stream API, file in, /dev/null out.
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("pinrules-bench-\(getpid()).ndjson").path
-FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8))
+guard FileManager.default.createFile(atPath: path, contents: Data((lines.joined(separator: "\n") + "\n").utf8)) else {
+    print("cannot write \(path)")
+    exit(1)
+}
 defer { unlink(path) }
 for jobs in [1, 2] {
     measure("end to end, bench rule, --jobs \(jobs)", count: count) {
