@@ -420,60 +420,73 @@ int pinrules_fill_if_lazy(lua_State *L, int index) {
     return 1;
 }
 
+// A waiting object read or changed member by member (see partial_index, partial_newindex):
+// for a string key (stack index 2) of the waiting object of up to PARTIAL_MAX members at
+// index 1, finds the member with that key. Returns the object's document, or NULL when the
+// general path (filling the whole table) applies; sets *number to the object's container
+// number, *member to the member's index (NOT_FOUND: no such member), and *value and *child to
+// where its value is on the tape and the number its first container has.
+static lazy_doc *waiting_member(lua_State *L, uint32_t *number, uint32_t *member, const uint8_t **value, uint32_t *child) {
+    if (lua_type(L, 2) != LUA_TSTRING) return NULL;
+    lazy_doc *doc = waiting_doc(L, 1, number);
+    if (!doc) return NULL;
+    const uint8_t *p = doc->nodes[*number].at;
+    container_header h;
+    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
+    if (h.kind != 'o' || h.count > PARTIAL_MAX) return NULL;
+    size_t n;
+    const char *key = lua_tolstring(L, 2, &n);
+    *child = *number + 1;
+    *member = NOT_FOUND;
+    for (uint32_t i = 0; i < h.count; i++) {
+        uint32_t k;
+        memcpy(&k, p, 4);
+        const uint8_t *member_key = p + 4;
+        p += 4 + (size_t)k;
+        if (k == n && memcmp(member_key, key, n) == 0) {
+            *member = i;
+            *value = p;
+            break;
+        }
+        skip_tape_value(&p, child);
+    }
+    return doc;
+}
+
 // Reading a string key of a waiting object of up to PARTIAL_MAX members sets that member
 // alone (a rule that reads three fields of an event builds three values, not thirty). The
 // table keeps waiting; `materialized` records what it holds, so a member the rule removes is
 // not set again, and a fill later leaves those members as the rule left them. Returns 0 when
 // the general path (filling the whole table) applies.
 static int partial_index(lua_State *L) {
-    if (lua_type(L, 2) != LUA_TSTRING) return 0;
-    uint32_t number;
-    lazy_doc *doc = waiting_doc(L, 1, &number);
+    uint32_t number, member, child;
+    const uint8_t *p = NULL;
+    lazy_doc *doc = waiting_member(L, &number, &member, &p, &child);
     if (!doc) return 0;
-    doc_node *node = &doc->nodes[number];
-    const uint8_t *p = node->at;
-    container_header h;
-    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
-    if (h.kind != 'o' || h.count > PARTIAL_MAX) return 0;
-    size_t n;
-    const char *key = lua_tolstring(L, 2, &n);
-    uint32_t child = number + 1;
-    for (uint32_t i = 0; i < h.count; i++) {
-        uint32_t k;
-        memcpy(&k, p, 4);
-        const uint8_t *member_key = p + 4;
-        p += 4 + (size_t)k;
-        if (k != n || memcmp(member_key, key, n) != 0) {
-            skip_tape_value(&p, &child);
-            continue;
-        }
-        if (node->materialized >> i & 1) {
-            lua_pushnil(L);   // set before, then removed by the rule
-            return 1;
-        }
-        struct pinrules_origins *o = pinrules_getctx(L)->origins;
-        luaL_checkstack(L, 6, "nesting too deep");
-        int anchors = 0, mt = 0, link = 0;
-        if ((*p == 'a' || *p == 'o') && doc->tape_end - p >= HEADER_SIZE && (p[1] | p[2] | p[3] | p[4])) {
-            // A waiting table: it gets the same metatable and document as this one.
-            if (o->doc == doc) {
-                lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
-                anchors = lua_gettop(L);
-            }
-            lua_getmetatable(L, 1);
-            mt = lua_gettop(L);
-            if (anchors) lua_rawgeti(L, anchors, 1);   // this call's document (see lazy_fill)
-            else lua_rawgetp(L, 1, &key_doc_link);
-            link = mt + 1;
-        }
-        push_tape_value(L, doc, &p, &child, mt, link, anchors);
-        lua_pushvalue(L, 2);
-        lua_pushvalue(L, -2);
-        lua_rawset(L, 1);
-        doc->nodes[number].materialized |= (uint64_t)1 << i;
+    if (member == NOT_FOUND || (doc->nodes[number].materialized >> member & 1)) {
+        lua_pushnil(L);   // not a member, or set before and then removed by the rule
         return 1;
     }
-    lua_pushnil(L);   // not a member: nothing to set
+    struct pinrules_origins *o = pinrules_getctx(L)->origins;
+    luaL_checkstack(L, 6, "nesting too deep");
+    int anchors = 0, mt = 0, link = 0;
+    if ((*p == 'a' || *p == 'o') && doc->tape_end - p >= HEADER_SIZE && (p[1] | p[2] | p[3] | p[4])) {
+        // A waiting table: it gets the same metatable and document as this one.
+        if (o->doc == doc) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, o->anchors_ref);
+            anchors = lua_gettop(L);
+        }
+        lua_getmetatable(L, 1);
+        mt = lua_gettop(L);
+        if (anchors) lua_rawgeti(L, anchors, 1);   // this call's document (see lazy_fill)
+        else lua_rawgetp(L, 1, &key_doc_link);
+        link = mt + 1;
+    }
+    push_tape_value(L, doc, &p, &child, mt, link, anchors);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    doc->nodes[number].materialized |= (uint64_t)1 << member;
     return 1;
 }
 
@@ -491,34 +504,14 @@ static int lazy_index(lua_State *L) {
 // added. The table keeps waiting; a fill later sets only the members not set, and reading back
 // sends the added keys as new ones. Returns 0 when the general path (filling) applies.
 static int partial_newindex(lua_State *L) {
-    if (lua_type(L, 2) != LUA_TSTRING) return 0;
-    uint32_t number;
-    lazy_doc *doc = waiting_doc(L, 1, &number);
+    uint32_t number, member, child;
+    const uint8_t *value = NULL;
+    lazy_doc *doc = waiting_member(L, &number, &member, &value, &child);
     if (!doc) return 0;
-    doc_node *node = &doc->nodes[number];
-    const uint8_t *p = node->at;
-    container_header h;
-    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
-    if (h.kind != 'o' || h.count > PARTIAL_MAX) return 0;
-    size_t n;
-    const char *key = lua_tolstring(L, 2, &n);
-    uint32_t child = number + 1;
-    uint32_t found = NOT_FOUND;
-    for (uint32_t i = 0; i < h.count; i++) {
-        uint32_t k;
-        memcpy(&k, p, 4);
-        const uint8_t *member_key = p + 4;
-        p += 4 + (size_t)k;
-        if (k == n && memcmp(member_key, key, n) == 0) {
-            found = i;
-            break;
-        }
-        skip_tape_value(&p, &child);
-    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
-    if (found != NOT_FOUND) node->materialized |= (uint64_t)1 << found;
-    else node->added = 1;
+    if (member != NOT_FOUND) doc->nodes[number].materialized |= (uint64_t)1 << member;
+    else doc->nodes[number].added = 1;
     return 1;
 }
 
