@@ -163,24 +163,23 @@ package struct TapeReader {
     package let raw: UnsafeRawBufferPointer
     package var position: Int
 
-    @inlinable
     package init(_ raw: UnsafeRawBufferPointer, at position: Int) {
         self.raw = raw
         self.position = position
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package func u32(at offset: Int) -> Int {
         Int(raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package func u64(at offset: Int) -> UInt64 {
         raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
     }
 
     /// The size in bytes of the value at `offset`.
-    @inlinable @inline(__always)
+    @inline(__always)
     package func size(at offset: Int) -> Int {
         switch raw[offset] {
         case UInt8(ascii: "i"), UInt8(ascii: "d"): return 9
@@ -208,7 +207,7 @@ package struct TapeReader {
     }
 
     /// The number of containers in the value at `offset`, itself included.
-    @inlinable @inline(__always)
+    @inline(__always)
     package func containers(at offset: Int) -> Int {
         switch raw[offset] {
         case UInt8(ascii: "a"), UInt8(ascii: "o"): return 1 + u32(at: offset + 9)
@@ -245,7 +244,7 @@ package struct TapeReader {
         }
     }
 
-    package func member(_ key: UnsafeRawBufferPointer) -> JSONTape.Node? {
+    func member(_ key: UnsafeRawBufferPointer) -> JSONTape.Node? {
         guard raw[position] == UInt8(ascii: "o") else { return nil }
         let count = u32(at: position + 1)
         var at = position + 13
@@ -260,7 +259,7 @@ package struct TapeReader {
         return nil
     }
 
-    package func element(_ index: Int) -> JSONTape.Node? {
+    func element(_ index: Int) -> JSONTape.Node? {
         guard raw[position] == UInt8(ascii: "a"), index >= 0, index < u32(at: position + 1) else { return nil }
         var at = position + 13
         for _ in 0..<index { at += size(at: at) }

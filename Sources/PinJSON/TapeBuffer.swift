@@ -1,9 +1,9 @@
 /// A growable byte buffer for tapes, written through a raw pointer (no capacity or uniqueness
 /// check per byte, as an array append would make). Its owner deallocates it.
 package struct TapeBuffer {
-    @usableFromInline package private(set) var storage: UnsafeMutableRawPointer
-    @usableFromInline var capacity: Int
-    @usableFromInline package private(set) var count = 0
+    package private(set) var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    package private(set) var count = 0
 
     package init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -16,14 +16,13 @@ package struct TapeBuffer {
 
     package mutating func removeAll() { count = 0 }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func reserve(_ extra: Int) {
         guard count + extra > capacity else { return }
         grow(extra)
     }
 
-    @usableFromInline
-    mutating func grow(_ extra: Int) {
+    private mutating func grow(_ extra: Int) {
         var newCapacity = capacity * 2
         while newCapacity < count + extra { newCapacity *= 2 }
         let grown = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
@@ -33,21 +32,21 @@ package struct TapeBuffer {
         capacity = newCapacity
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func append(tag: UInt8) {
         reserve(1)
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         count += 1
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func appendU32(_ value: Int) {
         reserve(4)
         storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: count, as: UInt32.self)
         count += 4
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func append(tag: UInt8, _ value: UInt64) {
         reserve(9)
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
@@ -56,7 +55,7 @@ package struct TapeBuffer {
     }
 
     /// Raw bytes, as they are.
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func append(raw bytes: UnsafeRawBufferPointer) {
         reserve(bytes.count)
         if let base = bytes.baseAddress { (storage + count).copyMemory(from: base, byteCount: bytes.count) }
@@ -64,7 +63,7 @@ package struct TapeBuffer {
     }
 
     /// A string or key: its length, then its bytes (after `tag` when given: keys have none).
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func append(tag: UInt8?, text bytes: UnsafeRawBufferPointer) {
         reserve(5 + bytes.count)
         var at = count
@@ -77,7 +76,6 @@ package struct TapeBuffer {
         count = at + 4 + bytes.count
     }
 
-    @inlinable
     package mutating func append(tag: UInt8?, text: borrowing String) {
         let copied: Void? = text.utf8.withContiguousStorageIfAvailable { append(tag: tag, text: UnsafeRawBufferPointer($0)) }
         if copied == nil { Array(text.utf8).withUnsafeBytes { append(tag: tag, text: $0) } }
@@ -86,7 +84,7 @@ package struct TapeBuffer {
     /// A container's header: tag, member count, then two slots `finishContainer` fills in (the
     /// size of its members in bytes and how many containers it holds), which let the C side
     /// skip it or number its children without reading it. Returns where it starts.
-    @inlinable @inline(__always)
+    @inline(__always)
     package mutating func beginContainer(tag: UInt8, count members: Int) -> Int {
         reserve(13)
         let offset = count
@@ -96,15 +94,15 @@ package struct TapeBuffer {
         return offset
     }
 
-    @inlinable @inline(__always)
+    @inline(__always)
     package func finishContainer(at offset: Int, members: Int? = nil, descendants: Int) {
         if let members { patch(members, at: offset + 1) }
         patch(count - (offset + 13), at: offset + 5)
         patch(descendants, at: offset + 9)
     }
 
-    @inlinable @inline(__always)
-    func patch(_ value: Int, at offset: Int) {
+    @inline(__always)
+    private func patch(_ value: Int, at offset: Int) {
         storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
     }
 }
@@ -112,7 +110,7 @@ package struct TapeBuffer {
 
 /// Copies `count` bytes. Most copies in tapes and JSON text are short keys and values: those
 /// are copied in place, without a call to `memmove` (which cost more than the copy).
-@inlinable @inline(__always)
+@inline(__always)
 func copyBytes(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, count: Int) {
     // Two overlapping loads and stores cover any length in a range.
     if count >= 8 && count <= 16 {

@@ -3,14 +3,14 @@
 /// without building it. Containers are opened and closed in order; closing one fills in its
 /// header (count, span, descendants).
 package struct TapeBuilder: ~Copyable {
-    @usableFromInline var buffer: TapeBuffer
+    private var buffer: TapeBuffer
     /// Where the innermost open container's header is, or -1. While a container is open its
     /// header holds its running member count, where its parent's header is (plus one; 0 for
     /// none) in the span slot, and the container count when it opened in the descendants
     /// slot: the stack lives in the tape, and building allocates nothing but the tape.
-    @usableFromInline var current = -1
+    private var current = -1
     /// Containers written so far, copied ones and those inside them included.
-    @usableFromInline var containers = 0
+    private var containers = 0
 
     package init(capacity: Int = 1024) {
         buffer = TapeBuffer(capacity: capacity)
@@ -18,26 +18,25 @@ package struct TapeBuilder: ~Copyable {
 
     deinit { buffer.deallocate() }
 
-    @inlinable @inline(__always)
-    func u32(at offset: Int) -> Int {
+    @inline(__always)
+    private func u32(at offset: Int) -> Int {
         Int(buffer.storage.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
     }
 
-    @inlinable @inline(__always)
-    func setU32(_ value: Int, at offset: Int) {
+    @inline(__always)
+    private func setU32(_ value: Int, at offset: Int) {
         buffer.storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: offset, as: UInt32.self)
     }
 
-    @inlinable @inline(__always)
-    mutating func counted() {
+    @inline(__always)
+    private mutating func counted() {
         if current >= 0 { setU32(u32(at: current + 1) + 1, at: current + 1) }
     }
 
-    @inlinable package mutating func beginArray() { begin(UInt8(ascii: "a")) }
-    @inlinable package mutating func beginObject() { begin(UInt8(ascii: "o")) }
+    package mutating func beginArray() { begin(UInt8(ascii: "a")) }
+    package mutating func beginObject() { begin(UInt8(ascii: "o")) }
 
-    @inlinable
-    mutating func begin(_ tag: UInt8) {
+    private mutating func begin(_ tag: UInt8) {
         counted()
         let header = buffer.beginContainer(tag: tag, count: 0)
         setU32(current + 1, at: header + 5)
@@ -47,7 +46,6 @@ package struct TapeBuilder: ~Copyable {
     }
 
     /// Closes the innermost open container.
-    @inlinable
     package mutating func end() {
         guard current >= 0 else { return }
         let header = current
@@ -58,36 +56,18 @@ package struct TapeBuilder: ~Copyable {
     }
 
     /// An object member's key; its value comes next.
-    @inlinable
     package mutating func key(_ key: String) { buffer.append(tag: nil, text: key) }
 
     /// A key given as its UTF-8 bytes.
-    @inlinable
     package mutating func key(bytes: UnsafeRawBufferPointer) { buffer.append(tag: nil, text: bytes) }
 
-    @inlinable
     package mutating func string(_ text: String) {
         counted()
         buffer.append(tag: UInt8(ascii: "s"), text: text)
     }
 
-    /// A string given as its UTF-8 bytes.
-    @inlinable
-    package mutating func string(bytes: UnsafeRawBufferPointer) {
-        counted()
-        buffer.append(tag: UInt8(ascii: "s"), text: bytes)
-    }
-
-    /// Any value, encoded. Non-finite numbers become null (`JSONTape.init(_:)`).
-    package mutating func value(_ value: JSONValue) {
-        counted()
-        var counter = TapeContainerCounter()
-        _ = TapeWriting.append(value, to: &buffer, depth: 0, maxDepth: Int.max, sink: &counter)
-        containers += counter.count
-    }
 
     /// The value at `offset` of the tape `source`, as it is.
-    @inlinable
     package mutating func copy(_ offset: Int, of source: UnsafeRawBufferPointer) {
         counted()
         let reader = TapeReader(source, at: offset)

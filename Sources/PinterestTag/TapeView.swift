@@ -110,11 +110,6 @@ struct TapeView {
         }
     }
 
-    /// The bytes of the string at `node` (which must be one).
-    func stringBytes(_ node: Node) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: raw.baseAddress.map { $0 + node + 5 }, count: u32(at: node + 1))
-    }
-
     /// The string at `node`, or nil when it holds something else.
     func string(_ node: Node) -> String? {
         guard raw[node] == UInt8(ascii: "s") else { return nil }
