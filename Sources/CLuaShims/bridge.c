@@ -42,7 +42,9 @@
 // through the sandbox's raw functions (next, rawget, rawset, rawlen, setmetatable, array,
 // object, jsontype), which fill a table before they touch it. Once filled, a table is plain: it
 // gets the ordinary array or object marker, and its unfilled children wait in turn. A table
-// still unfilled when results are read back is, by construction, unchanged.
+// still unfilled when results are read back is, by construction, unchanged, except for the
+// members a small object had read or assigned one by one (partial_index, partial_newindex),
+// which it records.
 //
 // Every call gets its own document; the lazy metatable is the sandbox's, shared by all calls (made
 // once: making one per call was a third of the call's fixed cost). Each waiting table holds its
