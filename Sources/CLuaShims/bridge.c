@@ -943,20 +943,26 @@ static int value_unchanged(lua_State *L, struct pinrules_origins *o, int index, 
     }
 }
 
+// Reads the object member at *p on a tape (key length, key, value) into *member and moves
+// past it.
+static void read_member(const uint8_t **p, origin_member *member) {
+    uint32_t ignored = 0;
+    memcpy(&member->key_length, *p, 4);
+    member->key = *p + 4;
+    *p += 4 + (size_t)member->key_length;
+    member->value = *p;
+    skip_tape_value(p, &ignored);
+}
+
 // The members a waiting object set (see partial_index) as they came: present, same values.
 static int materialized_unchanged(lua_State *L, struct pinrules_origins *o, doc_node *node, int index, int depth) {
     const uint8_t *p = node->at + 1;
     uint32_t count;
     memcpy(&count, p, 4);
     p = node->at + HEADER_SIZE;
-    uint32_t ignored = 0;
     for (uint32_t i = 0; i < count; i++) {
         origin_member member = {NULL, 0, NULL, NULL};
-        memcpy(&member.key_length, p, 4);
-        member.key = p + 4;
-        p += 4 + (size_t)member.key_length;
-        member.value = p;
-        skip_tape_value(&p, &ignored);
+        read_member(&p, &member);
         if (!(node->materialized >> i & 1)) continue;
         lua_pushlstring(L, (const char *)member.key, member.key_length);
         lua_rawget(L, index);
@@ -1147,13 +1153,10 @@ static int has_member(const doc_node *node, const char *key, size_t n) {
     uint32_t count;
     memcpy(&count, node->at + 1, 4);
     const uint8_t *p = node->at + HEADER_SIZE;
-    uint32_t ignored = 0;
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t k;
-        memcpy(&k, p, 4);
-        if (k == n && memcmp(p + 4, key, n) == 0) return 1;
-        p += 4 + (size_t)k;
-        skip_tape_value(&p, &ignored);
+        origin_member member = {NULL, 0, NULL, NULL};
+        read_member(&p, &member);
+        if (member.key_length == n && memcmp(member.key, key, n) == 0) return 1;
     }
     return 0;
 }
@@ -1172,14 +1175,10 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
     uint32_t members;
     memcpy(&members, origin->at + 1, 4);
     const uint8_t *p = origin->at + HEADER_SIZE;
-    uint32_t ignored = 0, count = 0, kept = 0;
+    uint32_t count = 0, kept = 0;
     for (uint32_t i = 0; i < members; i++) {
         origin_member member = {NULL, 0, NULL, NULL};
-        memcpy(&member.key_length, p, 4);
-        member.key = p + 4;
-        p += 4 + (size_t)member.key_length;
-        member.value = p;
-        skip_tape_value(&p, &ignored);
+        read_member(&p, &member);
         if (!(origin->materialized >> i & 1)) {
             put_u32(w, UINT32_MAX);
             put_u32(w, i);
