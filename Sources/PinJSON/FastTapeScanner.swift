@@ -13,12 +13,20 @@ struct FastTapeScanner {
     private var deepest = 0
     private var containers = 0
 
+    /// The room made for a line's tape once, before scanning it, so that no write checks for
+    /// room: no text takes more tape per byte than `[]` inside an array (2 bytes, or 3 with a
+    /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1).
+    static let roomPerByte = 7
+    /// Longer lines go to the careful parser rather than reserve seven times their size.
+    static let maximumLength = 1 << 20
+
     /// Scans `bytes` into `tape` (emptied first); the value's depth, or nil to defer to the
     /// careful parser.
     static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Int? {
-        guard let start = bytes.baseAddress, bytes.count > 0 else { return nil }
+        guard let start = bytes.baseAddress, bytes.count > 0, bytes.count <= Self.maximumLength else { return nil }
         var scanner = FastTapeScanner(base: start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, 64))
         tape.removeAll()
+        tape.reserve(Self.roomPerByte * bytes.count + 64)
         keyHashes.truncate(to: 0)
         scanner.skipWhitespace()
         guard scanner.value(depth: 0, tape: &tape, keyHashes: keyHashes) else { return nil }
@@ -49,7 +57,7 @@ struct FastTapeScanner {
         case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: keyHashes)
         case UInt8(ascii: "\""):
             guard let text = plainString() else { return false }
-            tape.append(tag: UInt8(ascii: "s"), text: text)
+            tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
             return true
         case UInt8(ascii: "t"): return literal("true", tag: UInt8(ascii: "t"), tape: &tape)
         case UInt8(ascii: "f"): return literal("false", tag: UInt8(ascii: "f"), tape: &tape)
@@ -63,7 +71,7 @@ struct FastTapeScanner {
     private mutating func member(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard position < end, base[position] == UInt8(ascii: "\"") else { return value(depth: depth, tape: &tape, keyHashes: keyHashes) }
         guard let text = plainString() else { return false }
-        tape.append(tag: UInt8(ascii: "s"), text: text)
+        tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
         return true
     }
 
@@ -73,14 +81,14 @@ struct FastTapeScanner {
         guard end - position >= count else { return false }
         for offset in 0..<count where base[position + offset] != word.utf8Start[offset] { return false }
         position += count
-        tape.append(tag: tag)
+        tape.append(tag: tag, roomMade: true)
         return true
     }
 
     private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard depth < depthLimit else { return false }
         position += 1
-        let header = tape.beginContainer(tag: UInt8(ascii: "o"), count: 0)
+        let header = tape.beginContainer(tag: UInt8(ascii: "o"), count: 0, roomMade: true)
         containers += 1
         let first = containers
         deepest = max(deepest, depth + 1)
@@ -111,7 +119,7 @@ struct FastTapeScanner {
             }
             seen |= bit
             keyHashes.append(hash)
-            tape.append(tag: nil, text: key)
+            tape.append(tag: nil, text: key, roomMade: true)
             if position < end && base[position] != UInt8(ascii: ":") { skipWhitespace() }
             guard position < end, base[position] == UInt8(ascii: ":") else { return false }
             position += 1
@@ -129,7 +137,7 @@ struct FastTapeScanner {
     private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard depth < depthLimit else { return false }
         position += 1
-        let header = tape.beginContainer(tag: UInt8(ascii: "a"), count: 0)
+        let header = tape.beginContainer(tag: UInt8(ascii: "a"), count: 0, roomMade: true)
         containers += 1
         let first = containers
         deepest = max(deepest, depth + 1)
@@ -221,10 +229,10 @@ struct FastTapeScanner {
         if position < end && (base[position] == UInt8(ascii: "e") || base[position] == UInt8(ascii: "E")) { return false }
         if fractionDigits == 0 {
             let magnitude = Int64(significand)
-            tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: negative ? -magnitude : magnitude))
+            tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: negative ? -magnitude : magnitude), roomMade: true)
         } else {
             let value = Double(significand) / Self.powersOfTen[fractionDigits]
-            tape.append(tag: UInt8(ascii: "d"), (negative ? -value : value).bitPattern)
+            tape.append(tag: UInt8(ascii: "d"), (negative ? -value : value).bitPattern, roomMade: true)
         }
         return true
     }

@@ -31,6 +31,33 @@ final class FastTapeScannerTests: XCTestCase {
         }
     }
 
+    /// The fast path makes the tape's room once per line (seven bytes per byte of text, and 64
+    /// more) and then writes without checking (debug builds assert the room): the texts that
+    /// take the most tape per byte must fit, at every size.
+    func testTheDensestTextsFitTheRoomMadeForThem() {
+        let parser = JSONTapeParser()
+        var texts = ["0", "[0]", "[[0]]", "[[]]", "[{}]", #"{"":0}"#, #"{"":[]}"#, #"[""]"#, "[-0]", "[1.5]"]
+        for depth in [2, 8, 32, 63] {
+            texts.append(String(repeating: "[", count: depth) + "0" + String(repeating: "]", count: depth))
+            texts.append(String(repeating: "[", count: depth) + String(repeating: "]", count: depth))
+        }
+        for count in [1, 7, 100, 5000] {
+            texts.append("[" + Array(repeating: "[]", count: count).joined(separator: ",") + "]")
+            texts.append("[" + Array(repeating: "[0]", count: count).joined(separator: ",") + "]")
+            texts.append("[" + Array(repeating: "0", count: count).joined(separator: ",") + "]")
+            texts.append("{" + (0..<count).map { #""\#($0)":{}"# }.joined(separator: ",") + "}")
+        }
+        for text in texts {
+            XCTAssertTrue(parser.fastPathTakes(Array(text.utf8)), String(text.prefix(40)))
+            assertAgrees(Array(text.utf8), String(text.prefix(40)))
+        }
+        // Longer lines than the fast path takes go to the careful parser, with the same result.
+        let long = "[" + Array(repeating: "\"" + String(repeating: "x", count: 1000) + "\"", count: 1100).joined(separator: ",") + "]"
+        XCTAssertFalse(parser.fastPathTakes(Array(long.utf8)))
+        let parsed = try? parser.parse(Array(long.utf8))
+        XCTAssertEqual(parsed.map { $0.count(of: $0.root) }, 1100)
+    }
+
     func testUnusualTextsGoToTheCarefulPath() {
         let parser = JSONTapeParser()
         let declined = [
