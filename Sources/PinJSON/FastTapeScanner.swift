@@ -86,22 +86,12 @@ struct FastTapeScanner {
     }
 
     private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard depth < depthLimit else { return false }
-        position += 1
-        let header = tape.beginContainer(tag: UInt8(ascii: "o"), count: 0, roomMade: true)
-        containers += 1
-        let first = containers
-        deepest = max(deepest, depth + 1)
+        guard let (header, first, empty) = open(UInt8(ascii: "o"), closing: UInt8(ascii: "}"), depth: depth, tape: &tape) else { return false }
+        if empty { return true }
         let hashBase = keyHashes.count
         defer { keyHashes.truncate(to: hashBase) }
         var seen: UInt64 = 0
         var count = 0
-        skipWhitespace()
-        if position < end && base[position] == UInt8(ascii: "}") {
-            position += 1
-            tape.finishContainer(at: header, members: 0, descendants: 0)
-            return true
-        }
         while true {
             // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
             if position < end && base[position] != UInt8(ascii: "\"") { skipWhitespace() }
@@ -135,19 +125,9 @@ struct FastTapeScanner {
     }
 
     private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard depth < depthLimit else { return false }
-        position += 1
-        let header = tape.beginContainer(tag: UInt8(ascii: "a"), count: 0, roomMade: true)
-        containers += 1
-        let first = containers
-        deepest = max(deepest, depth + 1)
+        guard let (header, first, empty) = open(UInt8(ascii: "a"), closing: UInt8(ascii: "]"), depth: depth, tape: &tape) else { return false }
+        if empty { return true }
         var count = 0
-        skipWhitespace()
-        if position < end && base[position] == UInt8(ascii: "]") {
-            position += 1
-            tape.finishContainer(at: header, members: 0, descendants: 0)
-            return true
-        }
         while true {
             if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
             guard member(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
@@ -158,6 +138,23 @@ struct FastTapeScanner {
                 return true
             }
         }
+    }
+
+    /// Opens the array or object at `position`: where its header is, the container count once
+    /// it is counted, and whether it closed at once (empty, and finished). Nil past the depth
+    /// limit.
+    @inline(__always)
+    private mutating func open(_ tag: UInt8, closing: UInt8, depth: Int, tape: inout TapeBuffer) -> (header: Int, first: Int, empty: Bool)? {
+        guard depth < depthLimit else { return nil }
+        position += 1
+        let header = tape.beginContainer(tag: tag, count: 0, roomMade: true)
+        containers += 1
+        deepest = max(deepest, depth + 1)
+        skipWhitespace()
+        guard position < end && base[position] == closing else { return (header, containers, false) }
+        position += 1
+        tape.finishContainer(at: header, members: 0, descendants: 0)
+        return (header, containers, true)
     }
 
     /// After a member: true when `closing` ends the container here, false after a comma, nil
