@@ -3,16 +3,25 @@
 /// Floats keep a fraction or exponent (`25.0`, `1e+21`) so they read back as floats; strings
 /// escape `"`, `\` and control characters and keep all other characters as UTF-8.
 public struct JSONWriter: Sendable {
-    public private(set) var bytes: [UInt8] = []
+    /// The text is `storage[0..<count]`. The bytes after it are room already made (zeroes, or
+    /// text since removed), so that writes through a pointer need no appending first: making
+    /// room by appending zeroes and taking back what was not used cost a copy of the whole
+    /// room per value (six bytes per byte of an outcome's calls).
+    private var storage: [UInt8] = []
+    /// The length of the text.
+    public private(set) var count = 0
+
+    /// The text written so far.
+    public var bytes: [UInt8] { count == storage.count ? storage : Array(storage[0..<count]) }
 
     public init(reservingCapacity capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        storage.reserveCapacity(capacity)
     }
 
     public static func string(_ value: JSONValue) -> String {
         var writer = JSONWriter()
         writer.write(value)
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return writer.withBytes { String(decoding: $0, as: UTF8.self) }
     }
 
     public static func bytes(_ value: JSONValue) -> [UInt8] {
@@ -21,7 +30,13 @@ public struct JSONWriter: Sendable {
         return writer.bytes
     }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// Calls `body` with the text written so far, without copying it.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    /// Empties the text; its storage stays, as room for what comes next.
+    public mutating func removeAll() { count = 0 }
 
     /// Appends raw bytes that are already JSON (or a separator).
     public mutating func writeRaw(_ text: StaticString) {
@@ -29,16 +44,32 @@ public struct JSONWriter: Sendable {
         let start = text.utf8Start
         switch text.utf8CodeUnitCount {
         case 1:
-            bytes.append(start[0])
+            append(start[0])
         case 2:
-            bytes.append(start[0])
-            bytes.append(start[1])
+            append(start[0])
+            append(start[1])
         default:
-            bytes.append(contentsOf: UnsafeBufferPointer(start: start, count: text.utf8CodeUnitCount))
+            append(UnsafeRawBufferPointer(start: start, count: text.utf8CodeUnitCount))
         }
     }
 
-    public mutating func writeRaw(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+    public mutating func writeRaw(_ raw: [UInt8]) { raw.withUnsafeBytes { append($0) } }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        if count < storage.count { storage[count] = byte } else { storage.append(byte) }
+        count += 1
+    }
+
+    private mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard let source = raw.baseAddress else { return }
+        makeRoom(raw.count)
+        let start = count
+        storage.withUnsafeMutableBytes { buffer in
+            if let base = buffer.baseAddress { copyBytes(from: source, to: base + start, count: raw.count) }
+        }
+        count += raw.count
+    }
 
     /// Writes through a raw pointer into room made beforehand: no capacity or uniqueness
     /// check per byte. Containers first get a guess of room, and only when it runs short are
@@ -55,30 +86,37 @@ public struct JSONWriter: Sendable {
     }
 
     private mutating func write(_ value: borrowing JSONValue, room: Int) -> Bool {
-        let start = bytes.count
-        appendRoom(room)
-        let end: Int? = bytes.withUnsafeMutableBufferPointer { buffer in
+        makeRoom(room)
+        let start = count
+        let end: Int? = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return nil }
             var output = Output(pointer: base + start, end: base + start + room)
             output.write(value)
             return output.outOfRoom ? nil : output.pointer - base
         }
-        bytes.removeLast(bytes.count - (end ?? start))
-        return end != nil
+        guard let end else { return false }
+        count = end
+        return true
     }
 
     /// Zeroes to make room with: appending a slice of them is a copy, where appending
     /// `repeatElement(0, count:)` went element by element (thousands of instructions for the
-    /// 4 KB a container gets). Room beyond them takes that slow path; 16 KB covers the room an
-    /// outcome's calls get (six bytes per byte of their tape).
+    /// 4 KB a container gets). Room beyond them takes that slow path.
     private static let zeroes = [UInt8](repeating: 0, count: 16384)
 
+    /// Makes sure `room` bytes follow the text in `storage`. A writer that is emptied and
+    /// filled again (the stream's) soon has all the room it needs.
     @inline(__always)
-    private mutating func appendRoom(_ room: Int) {
-        if room <= Self.zeroes.count {
-            bytes.append(contentsOf: Self.zeroes[0..<room])
+    private mutating func makeRoom(_ room: Int) {
+        let missing = count + room - storage.count
+        if missing > 0 { appendZeroes(missing) }
+    }
+
+    private mutating func appendZeroes(_ count: Int) {
+        if count <= Self.zeroes.count {
+            storage.append(contentsOf: Self.zeroes[0..<count])
         } else {
-            bytes.append(contentsOf: repeatElement(0, count: room))
+            storage.append(contentsOf: repeatElement(0, count: count))
         }
     }
 
@@ -92,9 +130,9 @@ public struct JSONWriter: Sendable {
     /// its tape (a `false` or a comma-separated `null` is the worst case), so that is the room.
     package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int) {
         let room = 6 * TapeReader(raw, at: offset).size(at: offset) + 8
-        let start = bytes.count
-        appendRoom(room)
-        let end: Int = bytes.withUnsafeMutableBufferPointer { buffer in
+        makeRoom(room)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
             var position = offset
@@ -102,7 +140,6 @@ public struct JSONWriter: Sendable {
             precondition(!output.outOfRoom, "a tape wrote more than its room")
             return output.pointer - base
         }
-        bytes.removeLast(bytes.count - end)
     }
 
     /// An upper bound of the bytes `write` appends for `value`.
@@ -129,7 +166,7 @@ public struct JSONWriter: Sendable {
 
     public mutating func writeInteger(_ number: Int64) {
         if number >= 0 && number < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(number))
+            append(UInt8(ascii: "0") + UInt8(number))
             return
         }
         var magnitude = number.magnitude
@@ -145,7 +182,7 @@ public struct JSONWriter: Sendable {
                 end -= 1
                 buffer[end] = UInt8(ascii: "-")
             }
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[end...]))
+            append(UnsafeRawBufferPointer(rebasing: buffer[end...]))
         }
     }
 
@@ -156,21 +193,21 @@ public struct JSONWriter: Sendable {
             writeRaw("null")
             return
         }
-        bytes.append(contentsOf: number.description.utf8)
+        var text = number.description
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     /// Writes `string` quoted and escaped, through the same raw-pointer output as values.
     public mutating func write(string: String) {
         let room = 2 + 6 * string.utf8.count
-        let start = bytes.count
-        appendRoom(room)
-        let end: Int = bytes.withUnsafeMutableBufferPointer { buffer in
+        makeRoom(room)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
             output.write(string: string)
             return output.pointer - base
         }
-        bytes.removeLast(bytes.count - end)
     }
 
     /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).

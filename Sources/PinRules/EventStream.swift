@@ -146,6 +146,11 @@ struct OutputWriter {
         if buffer.count >= flushThreshold { try flush() }
     }
 
+    mutating func write(_ json: JSONWriter) throws(StreamError) {
+        json.withBytes { buffer.append(contentsOf: $0) }
+        if buffer.count >= flushThreshold { try flush() }
+    }
+
     mutating func flush() throws(StreamError) {
         var offset = 0
         while offset < buffer.count {
@@ -201,12 +206,12 @@ extension PinRulesEngine {
             number += 1
             session.mapLine(line, number: number, into: &json, summary: &summary)
         }) != nil {
-            if json.bytes.count >= 1 << 16 {
-                try writer.write(json.bytes)
+            if json.count >= 1 << 16 {
+                try writer.write(json)
                 json.removeAll()
             }
         }
-        try writer.write(json.bytes)
+        try writer.write(json)
         try writer.flush()
         return summary
     }

@@ -165,9 +165,19 @@ public struct Outcome: Sendable, Equatable {
         }
         if let event { key("\"event\":"); writer.write(event) }
         if let raw { key("\"raw\":"); writer.write(string: raw) }
-        if !warnings.isEmpty { key("\"warnings\":"); writer.write(.array(warnings.map { .string($0) })) }
-        if !logs.isEmpty { key("\"logs\":"); writer.write(.array(logs.map { .string($0) })) }
+        if !warnings.isEmpty { key("\"warnings\":"); Self.write(strings: warnings, to: &writer) }
+        if !logs.isEmpty { key("\"logs\":"); Self.write(strings: logs, to: &writer) }
         writer.writeRaw(first ? "{}" : "}")
+    }
+
+    /// A JSON array of strings, written without making it a `JSONValue` first.
+    private static func write(strings: [String], to writer: inout JSONWriter) {
+        writer.writeRaw("[")
+        for (index, text) in strings.enumerated() {
+            if index > 0 { writer.writeRaw(",") }
+            writer.write(string: text)
+        }
+        writer.writeRaw("]")
     }
 
     /// The calls held as values, in their JSON array form.

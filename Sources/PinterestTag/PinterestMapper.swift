@@ -5,10 +5,12 @@ public import PinJSON
 public struct PinterestMapper: Sendable {
     /// The configuration this mapper applies.
     public let config: DestinationConfig
-    /// Trimmed `from` → distinct `to` values in row order, built once. Keyed by UTF-8 bytes:
-    /// JavaScript compares code units, while Swift's `==` would also match canonically
-    /// equivalent spellings (`é` composed or not).
-    let userMapping: [JSONKey: [String]]
+    /// The trimmed `from` values of the user mapping, found by UTF-8 bytes: JavaScript compares
+    /// code units, while Swift's `==` would also match canonically equivalent spellings (`é`
+    /// composed or not).
+    let userMappingNames: NameIndex
+    /// Per name of `userMappingNames`: its distinct `to` values in row order.
+    let userMappingTargets: [[String]]
     /// `config.customProperties`, split into segments once.
     let customPropertyPaths: [CustomPropertyPath]
     /// Whether any custom property key is integer-like, so that adding it can change the key order.
@@ -25,17 +27,25 @@ public struct PinterestMapper: Sendable {
     /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
         self.config = config
-        var mapping: [JSONKey: [String]] = [:]
+        var positions: [JSONKey: Int] = [:]
+        var names: [String] = []
+        var targets: [[String]] = []
         for row in config.eventsMapping {
             // RudderStack skips rows with an empty `from` before trimming; a blank one trims to
             // "" and can never match a non-empty event name, so skipping it too is equivalent.
             guard !row.from.isEmpty else { continue }
-            let key = JSONKey(row.from.trimmingJavaScriptWhitespace())
-            var names = mapping[key] ?? []
-            if !names.contains(row.to) { names.append(row.to) }
-            mapping[key] = names
+            let name = row.from.trimmingJavaScriptWhitespace()
+            let key = JSONKey(name)
+            let position = positions[key] ?? names.count
+            if position == names.count {
+                positions[key] = position
+                names.append(name)
+                targets.append([])
+            }
+            if !targets[position].contains(row.to) { targets[position].append(row.to) }
         }
-        self.userMapping = mapping
+        self.userMappingNames = NameIndex(names)
+        self.userMappingTargets = targets
         self.customPropertyPaths = config.customProperties.map(CustomPropertyPath.init)
         self.customPropertiesReorder = customPropertyPaths.contains { $0.isArrayIndex }
     }
@@ -103,7 +113,8 @@ public struct PinterestMapper: Sendable {
     }
 
     func eventNames(_ eventName: String, warnings: inout [String]) -> EventNames {
-        if !userMapping.isEmpty, let mapped = userMapping[JSONKey(eventName)], !mapped.isEmpty {
+        if !userMappingNames.isEmpty, let position = userMappingNames.position(of: eventName), !userMappingTargets[position].isEmpty {
+            let mapped = userMappingTargets[position]
             if mapped.contains("") {
                 warnings.append("eventsMapping maps \(quoted(eventName)) to \"\": sent as a track call with an empty event name, as RudderStack does")
             }
@@ -111,8 +122,28 @@ public struct PinterestMapper: Sendable {
         }
         if let builtIn = Self.builtInEvent(eventName) { return .one(builtIn) }
         if config.sendAsCustomEvent { return .one("Custom") }
-        warnings.append("\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)")
+        warnings.append(Self.unmappedWarning(eventName))
         return .one(eventName)
+    }
+
+    /// The warning for a custom event name. Every event with such a name gets it, so its bytes
+    /// are laid down in one allocation (interpolating it grew the text three times).
+    static func unmappedWarning(_ eventName: String) -> String {
+        let suffix: StaticString = " is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)"
+        var name = eventName
+        let plain: String? = name.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return nil }
+            let count = utf8.count + 2 + suffix.utf8CodeUnitCount
+            return String(unsafeUninitializedCapacity: count) { out in
+                guard let start = out.baseAddress else { return 0 }
+                start[0] = UInt8(ascii: "\"")
+                if let name = utf8.baseAddress { (start + 1).update(from: name, count: utf8.count) }
+                start[1 + utf8.count] = UInt8(ascii: "\"")
+                (start + 2 + utf8.count).update(from: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+                return count
+            }
+        }
+        return plain ?? "\(quoted(eventName))\(suffix)"
     }
 
     /// `builtInEventMap[eventName.lowercased()]`. An ASCII name (nearly all) is compared with the
@@ -122,26 +153,16 @@ public struct PinterestMapper: Sendable {
     static func builtInEvent(_ eventName: String) -> String? {
         var name = eventName
         let ascii: String?? = name.withUTF8 { utf8 in
-            guard utf8.allSatisfy({ $0 < 0x80 }) else { return .none }
-            for (builtIn, event) in builtInEventList where builtIn.count == utf8.count {
-                var same = true
-                for index in 0..<utf8.count where builtIn[index] != asciiLowercased(utf8[index]) {
-                    same = false
-                    break
-                }
-                if same { return .some(event) }
-            }
-            return .some(nil)
+            for byte in utf8 where byte >= 0x80 { return .none }
+            return .some(builtInEventNames.position(of: UnsafeRawBufferPointer(utf8)).map { builtInEventTargets[$0] })
         }
         return ascii ?? builtInEventMap[eventName.lowercased()]
     }
 
-    /// `builtInEventMap` as a list of UTF-8 names, for the ASCII comparison.
-    private static let builtInEventList: [(name: [UInt8], event: String)] = builtInEventMap.map { (Array($0.key.utf8), $0.value) }
-
-    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
-    }
+    /// `builtInEventMap` indexed for the ASCII comparison: its names, and their events.
+    private static let builtInEventNames = NameIndex(builtInEventList.map(\.key), asciiCaseInsensitive: true)
+    private static let builtInEventTargets = builtInEventList.map(\.value)
+    private static let builtInEventList = Array(builtInEventMap)
 
     /// Keys Pinterest accepts that RudderStack copies from `properties` unchanged.
     public static let allowedPropertyKeys: Set<String> = [
