@@ -126,6 +126,45 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(String(decoding: writer.bytes, as: UTF8.self), "-42 3.0")
     }
 
+    /// A writer emptied and filled again writes into the room it kept: what it holds is only
+    /// what was written since, whatever came before and however long.
+    func testRoomKeptAfterRemoveAllHoldsOnlyNewText() throws {
+        var generator = SystemRandomNumberGenerator()
+        var writer = JSONWriter(reservingCapacity: 1)
+        let values: [JSONValue] = [
+            ["long": .string(String(repeating: "x", count: 5000)), "n": [1, 2.5, nil]],
+            .string("short"), .integer(-7), .double(0.1), [], [:], .string("é\n\"q\""),
+            .array((0..<2000).map { .integer(Int64($0)) }),
+        ]
+        for _ in 0..<200 {
+            var expected: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...4, using: &generator) {
+                let value = values.randomElement(using: &generator) ?? .null
+                switch Int.random(in: 0...3, using: &generator) {
+                case 0:
+                    writer.write(value)
+                    expected += JSONWriter.bytes(value)
+                case 1:
+                    let tape = JSONTape(value)
+                    writer.write(tape, at: tape.root)
+                    expected += JSONWriter.bytes(value)
+                case 2:
+                    writer.write(string: "s\u{1}é")
+                    expected += JSONWriter.bytes(.string("s\u{1}é"))
+                default:
+                    writer.writeInteger(123)
+                    writer.writeRaw(",")
+                    expected += Array("123,".utf8)
+                }
+            }
+            XCTAssertEqual(writer.bytes, expected)
+            XCTAssertEqual(writer.count, expected.count)
+            writer.withBytes { XCTAssertEqual(Array($0), expected) }
+            writer.removeAll()
+            XCTAssertEqual(writer.bytes, [])
+        }
+    }
+
     func testRoundTripKeepsKindsAndOrder() throws {
         let text = #"{"b":1,"a":1.0,"c":[-0.0,1e+21,"\u0000é😀"],"d":{"y":null,"x":false}}"#
         let value = try JSONParser().parse(text)
