@@ -70,7 +70,7 @@ extension MappingSession {
                 dropped[index] = true
                 let shown = reason.isEmpty ? "dropped by \(rule.name)" : reason
                 drop = (shown, rule.name)
-                outcome.trace.append("\(rule.name): dropped call \(Self.describe(input.call)) (\(shown))")
+                if recordsTrace { outcome.trace.append("\(rule.name): dropped call \(Self.describe(input.call)) (\(shown))") }
                 outputs.append([])
             case .array(let tables):
                 var produced: [PipelineCall] = []
@@ -83,12 +83,12 @@ extension MappingSession {
                     }
                     // The bridge gave back keys in the order they came in.
                     let ordered = call
-                    if position == 0, input.call.function == "track", call.function == "track", call.event != input.call.event {
+                    if recordsTrace, position == 0, input.call.function == "track", call.function == "track", call.event != input.call.event {
                         outcome.trace.append("\(rule.name): renamed track \(input.call.event.map { "\"\($0)\"" } ?? "(none)") → \(call.event.map { "\"\($0)\"" } ?? "(none)")")
                     }
                     produced.append(PipelineCall(call: ordered, isLimitedDataSet: input.isLimitedDataSet && call.function == "set"))
                 }
-                if tables.count > 1 { outcome.trace.append("\(rule.name): fanned call \(Self.describe(input.call)) out to \(tables.count) calls") }
+                if recordsTrace, tables.count > 1 { outcome.trace.append("\(rule.name): fanned call \(Self.describe(input.call)) out to \(tables.count) calls") }
                 outputs.append(produced)
             default:
                 return .failure(Outcome.Failure(kind: "contract", message: "after returned an unexpected value", rule: rule.name))

@@ -27,14 +27,14 @@ extension MappingSession {
                 // The bridge keeps the order of keys that came in; a replacement event takes
                 // the order of the one it replaces where it can.
                 let changed: PipelineEvent = verdict == "replace" ? .value(payload.value.ordered(like: event.json)) : .tape(payload)
-                traceRename(from: event, to: changed, rule: rule, into: &outcome)
+                if recordsTrace { traceRename(from: event, to: changed, rule: rule, into: &outcome) }
                 event = changed
             case "drop":
                 outcome.status = .dropped
                 let reason = payload.string(at: payload.root) ?? ""
                 outcome.reason = reason.isEmpty ? "dropped by \(rule.name)" : reason
                 outcome.rule = rule.name
-                outcome.trace.append("\(rule.name): dropped the event (\(outcome.reason ?? ""))")
+                if recordsTrace { outcome.trace.append("\(rule.name): dropped the event (\(outcome.reason ?? ""))") }
                 return nil
             default:
                 let contract = Outcome.Failure(kind: "contract", message: payload.string(at: payload.root) ?? "before returned an unexpected value", rule: rule.name)

@@ -194,6 +194,7 @@ extension PinRulesEngine {
         let session: MappingSession
         do {
             session = try makeSession()
+            session.recordsTrace = false   // output lines carry no trace
         } catch {
             throw StreamError(message: error.description)
         }
@@ -312,6 +313,7 @@ final class ParallelMapper: @unchecked Sendable {
         let session: MappingSession
         do {
             session = try engine.makeSession()
+            session.recordsTrace = false   // output lines carry no trace
         } catch {
             condition.lock()
             failure = error.description

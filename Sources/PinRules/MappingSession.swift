@@ -57,6 +57,9 @@ public final class MappingSession {
     /// What the rules used while mapping the last event (instructions, peak memory and time,
     /// summed over its hook calls; the peak is the highest).
     @exclusivity(unchecked) public internal(set) var lastEventUsage = RuleUsage()
+    /// Whether outcomes get their `trace`. The stream turns it off: its output lines do not
+    /// carry traces, and describing each rename cost about 1,100 instructions per event.
+    var recordsTrace = true
 
     init(rules sources: [RuleSource], configJSON: JSONValue, options: EngineOptions, mapper: PinterestMapper) throws(EngineError) {
         self.mapper = mapper
@@ -179,7 +182,7 @@ public final class MappingSession {
         switch mapper.mapEncoded(event.message) {
         case .calls(let encoded, let warnings) where !hasAfterHooks:
             // Nothing changes the calls any more: they go out as the mapping wrote them.
-            outcome.warnings += warnings
+            outcome.addWarnings(warnings)
             outcome.setCalls(encoded)
             return outcome
         case let result:
@@ -187,10 +190,10 @@ public final class MappingSession {
         }
         switch mapped {
         case .calls(let mapped, let warnings):
-            outcome.warnings += warnings
+            outcome.addWarnings(warnings)
             calls = mapped
         case .nothingToSend(let reason, let warnings):
-            outcome.warnings += warnings
+            outcome.addWarnings(warnings)
             outcome.status = .dropped
             outcome.reason = reason
             return outcome
@@ -199,7 +202,7 @@ public final class MappingSession {
             outcome.reason = reason
             return outcome
         case .failed(let message, _, let warnings):
-            outcome.warnings += warnings
+            outcome.addWarnings(warnings)
             outcome.status = .error
             outcome.failure = .init(kind: "mapping", message: message)
             outcome.event = original.json

@@ -115,6 +115,11 @@ public struct Outcome: Sendable, Equatable {
         messageIdStorage = event.member("messageId", of: event.root).map { .tape(event, $0) } ?? .value(nil)
     }
 
+    /// Appends `more` to the warnings; the usual case, none before, takes the array as it is.
+    mutating func addWarnings(_ more: [String]) {
+        if warnings.isEmpty { warnings = more } else { warnings += more }
+    }
+
     /// Sets the calls in the compact form the mapping made them in.
     mutating func setCalls(_ encoded: EncodedCalls) { callStorage = .encoded(encoded) }
 
