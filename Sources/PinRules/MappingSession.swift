@@ -165,6 +165,12 @@ public final class MappingSession {
     func map(event original: PipelineEvent, line: Int?) -> Outcome {
         lastEventUsage = RuleUsage()
         var outcome = Outcome(line: line, status: .sent)
+        // Filled in place and returned once: returning it from each branch copied it.
+        fill(&outcome, from: original)
+        return outcome
+    }
+
+    private func fill(_ outcome: inout Outcome, from original: PipelineEvent) {
         switch original {
         case .tape(let tape): outcome.setMessageId(from: tape)
         case .value(let value): outcome.messageId = value["messageId"]
@@ -174,9 +180,9 @@ public final class MappingSession {
             outcome.status = .invalid
             outcome.failure = .init(kind: "input", message: "expected a JSON object, found \(Self.typeName(value))")
             outcome.raw = JSONWriter.string(value)
-            return outcome
+            return
         }
-        guard let event = hasBeforeHooks ? runBeforeRules(original, into: &outcome) : original else { return outcome }
+        guard let event = hasBeforeHooks ? runBeforeRules(original, into: &outcome) : original else { return }
         let calls: [PintrkCall]
         let mapped: MappingResult
         switch mapper.mapEncoded(event.message) {
@@ -184,7 +190,7 @@ public final class MappingSession {
             // Nothing changes the calls any more: they go out as the mapping wrote them.
             outcome.addWarnings(warnings)
             outcome.setCalls(encoded)
-            return outcome
+            return
         case let result:
             mapped = result.decoded
         }
@@ -196,21 +202,20 @@ public final class MappingSession {
             outcome.addWarnings(warnings)
             outcome.status = .dropped
             outcome.reason = reason
-            return outcome
+            return
         case .unsupported(let reason):
             outcome.status = .skipped
             outcome.reason = reason
-            return outcome
+            return
         case .failed(let message, _, let warnings):
             outcome.addWarnings(warnings)
             outcome.status = .error
             outcome.failure = .init(kind: "mapping", message: message)
             outcome.event = original.json
-            return outcome
+            return
         }
-        guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return outcome }
+        guard let finalCalls = runAfterRules(calls, event: event, original: original, into: &outcome) else { return }
         outcome.calls = finalCalls
-        return outcome
     }
 
     private func invalid(raw: UnsafeRawBufferPointer, message: String, line: Int?) -> Outcome {

@@ -45,7 +45,7 @@ extension MappingSession {
     private func returned<Value>(_ values: [Value], logs: JSONValue?, warnings: [String], statistics: CallStatistics,
                                  rule: LoadedRule, into outcome: inout Outcome) -> [Value] {
         lastEventUsage.add(statistics)
-        outcome.warnings += warnings.map { "\(rule.name): \($0)" }
+        if !warnings.isEmpty { outcome.warnings += warnings.map { "\(rule.name): \($0)" } }
         appendLogs(logs, rule: rule, to: &outcome)
         return values
     }
