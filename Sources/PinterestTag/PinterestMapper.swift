@@ -354,16 +354,15 @@ struct MessageMapping {
         guard let typeNode = top.type, !view.isNull(typeNode) else {
             return .noCalls(.unsupported(reason: "the message has no 'type'"))
         }
+        // The SDK always sends lowercase types, matched first by their bytes (no string made);
+        // other spellings are accepted rather than lost.
+        if let bytes = view.stringBytes(typeNode) {
+            if sameBytes(bytes, "track") { return mapTrack() }
+            if sameBytes(bytes, "page") { return mapPage() }
+            if sameBytes(bytes, "identify") { return mapIdentify() }
+        }
         guard let type = view.string(typeNode) else {
             return .noCalls(.unsupported(reason: "message type must be a string, found \(view.value(typeNode).typeDescription)"))
-        }
-        // The SDK always sends lowercase types, matched first without lowercasing a copy; other
-        // spellings are accepted rather than lost.
-        switch type {
-        case "track": return mapTrack()
-        case "page": return mapPage()
-        case "identify": return mapIdentify()
-        default: break
         }
         switch type.lowercased() {
         case "track": return mapTrack()

@@ -117,6 +117,13 @@ struct TapeView {
         return String(decoding: UnsafeRawBufferPointer(rebasing: raw[(node + 5)..<(node + 5 + length)]), as: UTF8.self)
     }
 
+    /// The bytes of the string at `node`, or nil when it holds something else.
+    func stringBytes(_ node: Node) -> UnsafeRawBufferPointer? {
+        guard raw[node] == UInt8(ascii: "s") else { return nil }
+        let length = u32(at: node + 1)
+        return UnsafeRawBufferPointer(rebasing: raw[(node + 5)..<(node + 5 + length)])
+    }
+
     /// The value at `node`, built.
     func value(_ node: Node) -> JSONValue {
         var reader = TapeReader(raw, at: node)
@@ -140,4 +147,10 @@ func sameBytes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> 
         offset += 1
     }
     return true
+}
+
+/// Whether the bytes are those of `text`.
+@inline(__always)
+func sameBytes(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+    sameBytes(bytes, UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
 }
