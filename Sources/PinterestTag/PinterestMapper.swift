@@ -4,17 +4,36 @@ public import PinJSON
 /// (web device mode) does, and does better where RudderStack throws and loses the event.
 public struct PinterestMapper: Sendable {
     /// The configuration this mapper applies.
-    public let config: DestinationConfig
+    public var config: DestinationConfig { tables.config }
     /// The trimmed `from` values of the user mapping, found by UTF-8 bytes: JavaScript compares
     /// code units, while Swift's `==` would also match canonically equivalent spellings (`é`
     /// composed or not).
-    let userMappingNames: NameIndex
+    var userMappingNames: NameIndex { tables.userMappingNames }
     /// Per name of `userMappingNames`: its distinct `to` values in row order.
-    let userMappingTargets: [[String]]
+    var userMappingTargets: [[String]] { tables.userMappingTargets }
     /// `config.customProperties`, split into segments once.
-    let customPropertyPaths: [CustomPropertyPath]
+    var customPropertyPaths: [CustomPropertyPath] { tables.customPropertyPaths }
     /// Whether any custom property key is integer-like, so that adding it can change the key order.
-    let customPropertiesReorder: Bool
+    var customPropertiesReorder: Bool { tables.customPropertiesReorder }
+
+    /// What the mapper holds, in one immutable box: each message's mapping keeps the mapper,
+    /// and copying one reference costs less than copying (retaining) each field.
+    final class Tables: Sendable {
+        let config: DestinationConfig
+        let userMappingNames: NameIndex
+        let userMappingTargets: [[String]]
+        let customPropertyPaths: [CustomPropertyPath]
+        let customPropertiesReorder: Bool
+
+        init(config: DestinationConfig, userMappingNames: NameIndex, userMappingTargets: [[String]], customPropertyPaths: [CustomPropertyPath]) {
+            self.config = config
+            self.userMappingNames = userMappingNames
+            self.userMappingTargets = userMappingTargets
+            self.customPropertyPaths = customPropertyPaths
+            self.customPropertiesReorder = customPropertyPaths.contains { $0.isArrayIndex }
+        }
+    }
+    let tables: Tables
 
     /// RudderStack's built-in eCommerce names, compared with the lowercased event name.
     public static let builtInEventMap: [String: String] = [
@@ -26,7 +45,6 @@ public struct PinterestMapper: Sendable {
 
     /// A mapper for `config`; the user mapping is indexed once here.
     public init(config: DestinationConfig) {
-        self.config = config
         var positions: [JSONKey: Int] = [:]
         var names: [String] = []
         var targets: [[String]] = []
@@ -44,10 +62,8 @@ public struct PinterestMapper: Sendable {
             }
             if !targets[position].contains(row.to) { targets[position].append(row.to) }
         }
-        self.userMappingNames = NameIndex(names)
-        self.userMappingTargets = targets
-        self.customPropertyPaths = config.customProperties.map(CustomPropertyPath.init)
-        self.customPropertiesReorder = customPropertyPaths.contains { $0.isArrayIndex }
+        self.tables = Tables(config: config, userMappingNames: NameIndex(names), userMappingTargets: targets,
+                             customPropertyPaths: config.customProperties.map(CustomPropertyPath.init))
     }
 
     // MARK: init
