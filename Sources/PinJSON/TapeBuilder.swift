@@ -12,11 +12,33 @@ package struct TapeBuilder: ~Copyable {
     /// Containers written so far, copied ones and those inside them included.
     private var containers = 0
 
+    /// Where the buffer came from and goes back to, when it is reused.
+    private let reused: TapeBuilderStorage?
+
     package init(capacity: Int = 1024) {
         buffer = TapeBuffer(capacity: capacity)
+        reused = nil
     }
 
-    deinit { buffer.deallocate() }
+    /// A builder that takes its buffer from `storage` (when it has one free) and gives it back.
+    package init(reusing storage: TapeBuilderStorage?, capacity: Int) {
+        if let storage, var kept = storage.buffer {
+            storage.buffer = nil
+            kept.removeAll()
+            buffer = kept
+        } else {
+            buffer = TapeBuffer(capacity: capacity)
+        }
+        reused = storage
+    }
+
+    deinit {
+        if let reused, reused.buffer == nil {
+            reused.buffer = buffer
+        } else {
+            buffer.deallocate()
+        }
+    }
 
     @inline(__always)
     private func u32(at offset: Int) -> Int {
@@ -79,6 +101,25 @@ package struct TapeBuilder: ~Copyable {
     /// The tape written; every container must be closed.
     package consuming func finish() -> JSONTape {
         assert(current < 0, "a container was left open")
-        return JSONTape(encoded: [UInt8](buffer.bytes), depth: nil)
+        guard let reused else { return JSONTape(encoded: [UInt8](buffer.bytes), depth: nil) }
+        // The last tape's storage, emptied in place when that tape is gone (a new one when not).
+        var storage = reused.lastTape
+        reused.lastTape = []
+        storage.removeAll(keepingCapacity: true)
+        storage.append(contentsOf: buffer.bytes)
+        reused.lastTape = storage
+        return JSONTape(encoded: storage, depth: nil)
     }
+}
+
+/// What builders reuse from one tape to the next, for code that builds one tape after another
+/// on one thread (the mapping's calls, per event): the working buffer, and the storage of the
+/// last tape finished, taken again once that tape is gone. Saves two allocations per tape.
+package final class TapeBuilderStorage {
+    fileprivate var buffer: TapeBuffer?
+    fileprivate var lastTape: [UInt8] = []
+
+    package init() {}
+
+    deinit { buffer?.deallocate() }
 }

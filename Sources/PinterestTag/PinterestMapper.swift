@@ -100,10 +100,11 @@ public struct PinterestMapper: Sendable {
 
     /// Maps one message with the calls in compact form: the event's values are copied into
     /// them as bytes, none is built as a value unless a warning or a hash needs it.
-    package func mapEncoded(_ message: RudderMessage) -> EncodedMappingResult {
+    /// `storage`, when given, lends the calls' builder its buffers (one per thread).
+    package func mapEncoded(_ message: RudderMessage, reusing storage: TapeBuilderStorage? = nil) -> EncodedMappingResult {
         let tape = message.tape
         return tape.bytes.withUnsafeBytes { raw in
-            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message)
+            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message, builderStorage: storage)
             return mapping.map()
         }
     }
@@ -354,12 +355,14 @@ struct MessageMapping {
     /// The top-level members read, found in one pass.
     let top: TopLevelMembers
     var warnings: [String] = []
+    let builderStorage: TapeBuilderStorage?
 
-    init(mapper: PinterestMapper, view: TapeView, message: RudderMessage) {
+    init(mapper: PinterestMapper, view: TapeView, message: RudderMessage, builderStorage: TapeBuilderStorage? = nil) {
         self.mapper = mapper
         self.view = view
         self.message = message
         self.top = TopLevelMembers(of: root, in: view)
+        self.builderStorage = builderStorage
     }
 
     mutating func map() -> EncodedMappingResult {
@@ -415,7 +418,7 @@ struct MessageMapping {
         applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data)
         let ldp = limitedDataProcessing(properties: properties)
-        var builder = TapeBuilder(capacity: 1024)
+        var builder = TapeBuilder(reusing: builderStorage, capacity: 1024)
         builder.beginArray()
         switch names {
         case .one(let name): writeTrackCalls(name, ldp: ldp, data: data, to: &builder)
@@ -635,7 +638,7 @@ struct MessageMapping {
         applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data)
         let ldp = limitedDataProcessing(properties: properties)
-        var builder = TapeBuilder(capacity: 512)
+        var builder = TapeBuilder(reusing: builderStorage, capacity: 512)
         builder.beginArray()
         writeTrackCalls(event, ldp: ldp, data: data, to: &builder)
         builder.end()
@@ -662,7 +665,7 @@ struct MessageMapping {
         data.append(.fixed("st"), .string(""))
         data.append(.fixed("country"), .string(""))
         applyEventId(to: &data)
-        var builder = TapeBuilder(capacity: 256)
+        var builder = TapeBuilder(reusing: builderStorage, capacity: 256)
         builder.beginArray()
         builder.beginArray()
         builder.string("set")
