@@ -136,4 +136,23 @@ final class TapeResultTests: XCTestCase {
             XCTAssertTrue(zip(tapes, decoded).allSatisfy { JSONGenerator.identical($0.value, $1) }, "call \(n)")
         }
     }
+
+    /// Each call's changed event comes back in storage the next call may reuse: a result still
+    /// held keeps its bytes, every later call notwithstanding.
+    func testKeptResultTapesKeepTheirBytes() throws {
+        let sandbox = try LuaSandbox()
+        let rule = try sandbox.load("""
+            return function(e, n) e.n = n; e.list[#e.list + 1] = n; return e end
+            """, chunkName: "kept.lua")
+        var kept: [(JSONTape, JSONValue)] = []
+        for n in 0..<200 {
+            let event: JSONValue = ["id": .string("event \(n)"), "list": [1, 2], "nested": ["a": ["b": .integer(Int64(n))]]]
+            let tape = try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event)), .json(.integer(Int64(n)))]).tapes[0]
+            let expected: JSONValue = ["id": .string("event \(n)"), "list": [1, 2, .integer(Int64(n))],
+                                       "nested": ["a": ["b": .integer(Int64(n))]], "n": .integer(Int64(n))]
+            XCTAssertEqual(tape.value, expected, "call \(n)")
+            if n % 3 == 0 { kept.append((tape, expected)) }
+        }
+        for (tape, expected) in kept { XCTAssertEqual(tape.value, expected) }
+    }
 }

@@ -151,4 +151,36 @@ final class JSONTapeTests: XCTestCase {
         XCTAssertEqual(tape.value, [["copied a": [1, ["b": nil]], "copied s": "t", "copied n": ["m": [:]], "made": ["x": ["1", []]]], "after", [:]])
         XCTAssertEqual(tape.depth, 5)
     }
+
+    /// Builders that reuse one storage give the tapes fresh builders give, and a tape someone
+    /// still holds is never written over by the next one.
+    func testBuildersReusingStorageLeaveKeptTapesAlone() throws {
+        let storage = TapeBuilderStorage()
+        var kept: [(JSONTape, JSONValue)] = []
+        for round in 0..<300 {
+            let value: JSONValue = ["round": .integer(Int64(round)), "text": .string(String(repeating: "x", count: round % 50)),
+                                    "list": .array((0..<(round % 7)).map { .integer(Int64($0)) })]
+            var builder = TapeBuilder(reusing: storage, capacity: 4)
+            builder.beginArray()
+            builder.string("call")
+            let source = JSONTape(value)
+            source.bytes.withUnsafeBytes { builder.copy(source.root.offset, of: $0) }
+            builder.end()
+            let tape = builder.finish()
+            XCTAssertEqual(tape.value, ["call", value])
+            // Some tapes are kept (their storage must stay theirs), most let go at once.
+            if round % 3 == 0 { kept.append((tape, ["call", value])) }
+            if round % 2 == 0 {
+                // A second builder while the first's buffer is lent: it gets its own.
+                var first = TapeBuilder(reusing: storage, capacity: 4)
+                var second = TapeBuilder(reusing: storage, capacity: 4)
+                first.string("a")
+                second.string("b")
+                let secondTape = second.finish(), firstTape = first.finish()
+                XCTAssertEqual(secondTape.value, "b")
+                XCTAssertEqual(firstTape.value, "a")
+            }
+        }
+        for (tape, value) in kept { XCTAssertEqual(tape.value, value) }
+    }
 }

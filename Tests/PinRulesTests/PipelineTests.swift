@@ -258,6 +258,24 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(fromLine, fromValue, line)
             XCTAssertEqual(JSONWriter.string(fromLine.json), JSONWriter.string(fromValue.json), line)
         }
+        // The stream's sessions record no trace; everything else, the written line first, is
+        // the same.
+        let untraced = try self.session(rules)
+        untraced.recordsTrace = false
+        var traces = 0
+        for (index, line) in lines.enumerated() {
+            let traced = session.map(line: Array(line.utf8), lineNumber: index + 1)
+            var outcome = untraced.map(line: Array(line.utf8), lineNumber: index + 1)
+            XCTAssertEqual(outcome.trace, [], line)
+            traces += traced.trace.count
+            var written = JSONWriter(), expected = JSONWriter()
+            outcome.write(to: &written)
+            traced.write(to: &expected)
+            XCTAssertEqual(written.bytes, expected.bytes, line)
+            outcome.trace = traced.trace
+            XCTAssertEqual(outcome, traced, line)
+        }
+        XCTAssertGreaterThan(traces, 2)
     }
 }
 
