@@ -280,8 +280,6 @@ struct NewMember {
 /// The patcher's lists, kept by the sandbox from call to call so that writing a changed object
 /// allocates nothing (one thread at a time uses a sandbox, so no exclusivity checks either).
 final class PatchScratch {
-    /// What became of each member of the changed objects being written, innermost last.
-    @exclusivity(unchecked) var fates: [Int] = []
     /// The new keys of the objects being written, innermost last.
     @exclusivity(unchecked) var members: [NewMember] = []
     /// Repaired bytes of new keys that were not valid UTF-8.
@@ -323,7 +321,6 @@ final class PatchScratch {
 
     /// Empties the lists (they are empty unless a patch failed; emptying an empty one costs).
     func removeAll() {
-        if !fates.isEmpty { fates.removeAll(keepingCapacity: true) }
         if !members.isEmpty { members.removeAll(keepingCapacity: true) }
         if !repairedKeys.isEmpty { repairedKeys.removeAll(keepingCapacity: true) }
     }
@@ -586,66 +583,86 @@ struct TapePatcher {
     /// new keys sorted by their bytes.
     private mutating func patchChangedObject() throws(SandboxError) -> Int {
         let origin = try Self.argumentContainer(try readU32(), in: arguments)
-        let reader = TapeReader(arguments, at: 0)
         guard arguments[origin] == UInt8(ascii: "o") else { throw .host(message: "result refers to an unknown member") }
         let originCount = Self.u32(arguments, at: origin + 1)
         let count = try readU32()
-        // Per original member: where its result value starts, -1 kept as it was, 0 gone.
-        let base = scratch.fates.count
-        for _ in 0..<originCount { scratch.fates.append(0) }
-        let firstAdded = scratch.members.count
-        for _ in 0..<count {
-            let marker = try readU32()
-            if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
-                let index = try readU32()
-                guard index < originCount, scratch.fates[base + index] == 0 else { throw .host(message: "result refers to an unknown member") }
-                if marker == Int(UInt32.max) {
-                    scratch.fates[base + index] = -1
+        // Per original member: where its result value starts, -1 kept as it was, 0 gone. On the
+        // stack for objects of usual size.
+        return try withUnsafeTemporaryAllocation(of: Int.self, capacity: originCount) { (fates) throws(SandboxError) -> Int in
+            fates.initialize(repeating: 0)
+            let firstAdded = scratch.members.count
+            for _ in 0..<count {
+                let marker = try readU32()
+                if marker == Int(UInt32.max) || marker == Int(UInt32.max - 1) {
+                    let index = try readU32()
+                    guard index < originCount, fates[index] == 0 else { throw .host(message: "result refers to an unknown member") }
+                    if marker == Int(UInt32.max) {
+                        fates[index] = -1
+                    } else {
+                        fates[index] = position
+                        try skipValue()
+                    }
                 } else {
-                    scratch.fates[base + index] = position
+                    position -= 4
+                    scratch.members.append(try readNewMember())
                     try skipValue()
                 }
-            } else {
-                position -= 4
-                scratch.members.append(try readNewMember())
-                try skipValue()
             }
-        }
-        let end = position
-        let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
-        containersWritten += 1
-        let first = containersWritten
-        var deepest = 0
-        var at = origin + 13
-        // Kept members that follow each other are copied in one piece.
-        var run = at
-        for index in 0..<originCount {
-            let valueAt = at + 4 + Self.u32(arguments, at: at)
-            let memberEnd = valueAt + reader.size(at: valueAt)
-            switch scratch.fates[base + index] {
-            case -1:
-                let inside = reader.containers(at: valueAt)
-                if inside > 0 {
-                    containersWritten += inside
-                    depthKnown = false
+            let end = position
+            let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
+            containersWritten += 1
+            let first = containersWritten
+            var deepest = 0
+            var at = origin + 13
+            // Kept members that follow each other are copied in one piece.
+            var run = at
+            for index in 0..<originCount {
+                let valueAt = at + 4 + Self.u32(arguments, at: at)
+                let memberEnd = valueAt + Self.valueSize(arguments, at: valueAt)
+                switch fates[index] {
+                case -1:
+                    let inside = Self.containers(arguments, at: valueAt)
+                    if inside > 0 {
+                        containersWritten += inside
+                        depthKnown = false
+                    }
+                case 0:
+                    copyArgument(at: run, through: at)
+                    run = memberEnd
+                default:
+                    copyArgument(at: run, through: valueAt)
+                    position = fates[index]
+                    deepest = max(deepest, try patchValue())
+                    run = memberEnd
                 }
-            case 0:
-                copyArgument(at: run, through: at)
-                run = memberEnd
-            default:
-                copyArgument(at: run, through: valueAt)
-                position = scratch.fates[base + index]
-                deepest = max(deepest, try patchValue())
-                run = memberEnd
+                at = memberEnd
             }
-            at = memberEnd
+            copyArgument(at: run, through: at)
+            sortMembers(from: firstAdded)
+            deepest = max(deepest, try patchMembers(from: firstAdded))
+            position = end
+            out.finishContainer(at: header, descendants: containersWritten - first)
+            return deepest + 1
         }
-        copyArgument(at: run, through: at)
-        scratch.fates.removeSubrange(base...)
-        sortMembers(from: firstAdded)
-        deepest = max(deepest, try patchMembers(from: firstAdded))
-        position = end
-        out.finishContainer(at: header, descendants: containersWritten - first)
-        return deepest + 1
+    }
+
+    /// `TapeReader.size(at:)`, here so that it is inlined (it is not across modules).
+    @inline(__always)
+    private static func valueSize(_ tape: UnsafeRawBufferPointer, at offset: Int) -> Int {
+        switch tape[offset] {
+        case UInt8(ascii: "i"), UInt8(ascii: "d"): return 9
+        case UInt8(ascii: "s"): return 5 + u32(tape, at: offset + 1)
+        case UInt8(ascii: "a"), UInt8(ascii: "o"): return 13 + u32(tape, at: offset + 5)
+        default: return 1
+        }
+    }
+
+    /// `TapeReader.containers(at:)`, likewise.
+    @inline(__always)
+    private static func containers(_ tape: UnsafeRawBufferPointer, at offset: Int) -> Int {
+        switch tape[offset] {
+        case UInt8(ascii: "a"), UInt8(ascii: "o"): return 1 + u32(tape, at: offset + 9)
+        default: return 0
+        }
     }
 }
