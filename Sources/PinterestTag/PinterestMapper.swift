@@ -538,7 +538,7 @@ struct MessageMapping {
     /// Sets `event_id` last; a custom property of that name keeps its position but not its value.
     mutating func applyEventId(to data: inout DataMembers) {
         if let id = eventId() {
-            data.set(.fixed("event_id"), .node(id))
+            data.setEventId(.node(id))
         } else {
             data.remove(.fixed("event_id"))
             warnings.append("no event_id: the message has no messageId"
@@ -572,15 +572,16 @@ struct MessageMapping {
         case optedOut(TapeView.Node, state: String, country: String)
 
         func write(to builder: inout TapeBuilder, from view: TapeView) {
+            if case .notOptedOut = self {
+                // Nearly every event: the same object each time, copied whole.
+                Self.notOptedOutObject.bytes.withUnsafeBytes { builder.copy(0, of: $0) }
+                return
+            }
             builder.beginObject()
             builder.key("opt_out_type")
             switch self {
             case .notOptedOut:
-                builder.string("")
-                builder.key("st")
-                builder.string("")
-                builder.key("country")
-                builder.string("")
+                break
             case .optedOut(let optOut, let state, let country):
                 builder.copy(optOut, of: view.raw)
                 builder.key("st")
@@ -590,6 +591,18 @@ struct MessageMapping {
             }
             builder.end()
         }
+
+        /// `{"opt_out_type":"","st":"","country":""}`.
+        private static let notOptedOutObject: JSONTape = {
+            var builder = TapeBuilder(capacity: 64)
+            builder.beginObject()
+            for key in ["opt_out_type", "st", "country"] {
+                builder.key(key)
+                builder.string("")
+            }
+            builder.end()
+            return builder.finish()
+        }()
     }
 
     /// `properties` is the message's `properties` object as the caller already read it (a
@@ -746,9 +759,23 @@ struct DataMembers {
         }
     }
 
+    /// How many keys are configured texts (custom property paths): the only keys that can be
+    /// `event_id` (allow-listed and fixed keys never are).
+    private var textKeys = 0
+
     /// Adds a key known not to be there yet.
     mutating func append(_ key: Key, _ source: Source) {
+        if case .text = key { textKeys += 1 }
         members.append((key, source))
+    }
+
+    /// `set(.fixed("event_id"), source)`, without a search when no key can be `event_id`.
+    mutating func setEventId(_ source: Source) {
+        if textKeys == 0 {
+            members.append((.fixed("event_id"), source))
+        } else {
+            set(.fixed("event_id"), source)
+        }
     }
 
     mutating func set(_ key: Key, _ source: Source) {
@@ -761,6 +788,7 @@ struct DataMembers {
 
     mutating func remove(_ key: Key) {
         guard let index = index(of: key) else { return }
+        if case .text = members[index].key { textKeys -= 1 }
         members.remove(at: index)
     }
 

@@ -19,6 +19,14 @@ struct CustomPropertiesTests {
             == #"{"line_items":[{}],"customProperty.customValue":"2","someRandomMailId":"a@b.com","n":"2.5","big":"1e+21","event_id":"m"}"#)
     }
 
+    @Test("5 a custom property named event_id keeps its place and takes the messageId")
+    func customEventId() throws {
+        let data = try self.data(#"{"event_id":"x","a":1,"currency":"USD"}"#, paths: ["event_id", "a"], event: "Product Added")
+        #expect(data.map { JSONWriter.string(.object($0)) } == #"{"currency":"USD","line_items":[{}],"event_id":"m","a":"1"}"#)
+        let without = try self.data(#"{"a":1}"#, paths: ["a"], event: "Product Added")
+        #expect(without.map { JSONWriter.string(.object($0)) } == #"{"line_items":[{}],"a":"1","event_id":"m"}"#)
+    }
+
     @Test("5 array elements by index")
     func arrayIndexes() throws {
         let data = try self.data(#"{"products":[{"name":"A"},{"name":"B","tags":["x","y"]}]}"#,
