@@ -52,8 +52,8 @@ public final class MappingSession {
     let hasAfterHooks: Bool
     let mapper: PinterestMapper
     let parser = JSONTapeParser()
-    /// Lends the mapping's call builder its buffers, event after event.
-    let callBuilderStorage = TapeBuilderStorage()
+    /// What the mapping keeps from event to event (its builder's buffers, resolved names).
+    let mappingScratch = MappingScratch()
     /// Remarks made while loading the rules.
     public let loadWarnings: [String]
     /// What the rules used while mapping the last event (instructions, peak memory and time,
@@ -187,7 +187,7 @@ public final class MappingSession {
         guard let event = hasBeforeHooks ? runBeforeRules(original, into: &outcome) : original else { return }
         let calls: [PintrkCall]
         let mapped: MappingResult
-        switch mapper.mapEncoded(event.message, reusing: callBuilderStorage) {
+        switch mapper.mapEncoded(event.message, reusing: mappingScratch) {
         case .calls(let encoded, let warnings) where !hasAfterHooks:
             // Nothing changes the calls any more: they go out as the mapping wrote them.
             outcome.addWarnings(warnings)

@@ -100,11 +100,11 @@ public struct PinterestMapper: Sendable {
 
     /// Maps one message with the calls in compact form: the event's values are copied into
     /// them as bytes, none is built as a value unless a warning or a hash needs it.
-    /// `storage`, when given, lends the calls' builder its buffers (one per thread).
-    package func mapEncoded(_ message: RudderMessage, reusing storage: TapeBuilderStorage? = nil) -> EncodedMappingResult {
+    /// `scratch`, when given, lends the mapping what it keeps between messages (one per thread).
+    package func mapEncoded(_ message: RudderMessage, reusing scratch: MappingScratch? = nil) -> EncodedMappingResult {
         let tape = message.tape
         return tape.bytes.withUnsafeBytes { raw in
-            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message, builderStorage: storage)
+            var mapping = MessageMapping(mapper: self, view: TapeView(raw: raw), message: message, scratch: scratch)
             return mapping.map()
         }
     }
@@ -355,14 +355,15 @@ struct MessageMapping {
     /// The top-level members read, found in one pass.
     let top: TopLevelMembers
     var warnings: [String] = []
-    let builderStorage: TapeBuilderStorage?
+    let scratch: MappingScratch?
+    var builderStorage: TapeBuilderStorage? { scratch?.builder }
 
-    init(mapper: PinterestMapper, view: TapeView, message: RudderMessage, builderStorage: TapeBuilderStorage? = nil) {
+    init(mapper: PinterestMapper, view: TapeView, message: RudderMessage, scratch: MappingScratch? = nil) {
         self.mapper = mapper
         self.view = view
         self.message = message
         self.top = TopLevelMembers(of: root, in: view)
-        self.builderStorage = builderStorage
+        self.scratch = scratch
     }
 
     mutating func map() -> EncodedMappingResult {
@@ -407,12 +408,17 @@ struct MessageMapping {
             }
             return .noCalls(.nothingToSend(reason: reason, warnings: []))
         }
-        guard let eventName = view.string(eventNode) else {
+        guard let eventName = view.stringBytes(eventNode) else {
             return .noCalls(.failed(message: "event must be a string, found \(view.value(eventNode).typeDescription)",
                                     event: message.json, warnings: []))
         }
         let properties = readProperties()
-        let names = mapper.eventNames(eventName, warnings: &warnings)
+        let names: PinterestMapper.EventNames
+        if let scratch {
+            names = scratch.eventNames.names(for: eventName, mapper: mapper, warnings: &warnings)
+        } else {
+            names = mapper.eventNames(String(decoding: eventName, as: UTF8.self), warnings: &warnings)
+        }
         var data = DataMembers(view: view)
         if let failure = trackData(properties, into: &data) { return failed(failure) }
         applyCustomProperties(to: &data, from: properties)

@@ -64,6 +64,31 @@ struct EventNameLookupTests {
         #expect(quoted("plain") == #""plain""#)
     }
 
+    @Test("cached event names are what resolving gives, warnings included, every time")
+    func cachedNames() throws {
+        let config = #"{"eventsMapping":[{"from":"Signed Up","to":"Signup"},{"from":"Signed Up","to":"Lead"},{"from":"Odd","to":""}]}"#
+        let primary = try mapper(config)
+        let other = try mapper(#"{"sendAsCustomEvent":true}"#)
+        var cache = EventNameCache()
+        // More names than slots, so that names share slots and replace each other.
+        let names = ["Signed Up", "Odd", "Product Added", "PRODUCT ADDED", "", "é", "x\"y"] + (0..<200).map { "Custom \($0)" }
+        for round in 0..<3 {
+            for name in names + names.reversed() {
+                let resolver = round == 1 ? other : primary
+                var expectedWarnings: [String] = ["earlier"], warnings: [String] = ["earlier"]
+                let expected = resolver.resolveEventNames(name, warnings: &expectedWarnings)
+                var bytes = Array(name.utf8)
+                let names = bytes.withUnsafeMutableBytes { cache.names(for: UnsafeRawBufferPointer($0), mapper: resolver, warnings: &warnings) }
+                switch names {
+                case .one(let one): #expect([one] == expected, "\(name)")
+                case .mapped(let many): #expect(many == expected, "\(name)")
+                }
+                #expect(warnings == expectedWarnings, "\(name)")
+                bytes.removeAll()
+            }
+        }
+    }
+
     @Test("a user mapping of many rows finds each name, rows with one name merged in order")
     func largeUserMapping() throws {
         var rows: [String] = []
