@@ -481,37 +481,35 @@ struct MessageMapping {
                     } else {
                         data.append(name, .node(value))
                     }
-                } else if key.elementsEqual("query".utf8) {
+                } else if sameBytes(key, "query") {
                     query = value
-                } else if key.elementsEqual("products".utf8) {
+                } else if sameBytes(key, "products") {
                     products = value
                 }
             }
         }
         if let query, !view.isNull(query) { data.append(.fixed("search_query"), .node(query)) }
 
-        var items: [TapeView.Node?] = []
+        let items: DataMembers.Source
         if let products, view.isArray(products) {
-            items.reserveCapacity(view.count(products))
             view.forEachElement(of: products) { index, entry in
-                guard view.isObject(entry) else {
+                if !view.isObject(entry) {
                     warnings.append("properties.products[\(index)] is \(view.value(entry).typeDescription), not a product object: skipped")
-                    return
                 }
-                items.append(entry)
             }
+            items = .productArray(products)
         } else if let products, view.isObject(products) {
             warnings.append("properties.products is an object, not an array: sent as one line item")
-            items = [products]
+            items = .lineItem(products)
         } else if let products, view.isTruthy(products) {
             return "properties.products must be an array of product objects, found \(view.value(products).typeDescription)"
         } else {
             if let products, !view.isNull(products), view.tag(products) != UInt8(ascii: "f") {
                 warnings.append("properties.products is \(view.value(products).typeDescription): treated as absent, as RudderStack does")
             }
-            items = [properties]  // the properties themselves (none: an empty line item)
+            items = .lineItem(properties)  // the properties themselves (none: an empty line item)
         }
-        data.append(.fixed("line_items"), .lineItems(items))
+        data.append(.fixed("line_items"), items)
         return nil
     }
 
@@ -737,8 +735,10 @@ struct DataMembers {
         /// A value of the message, copied as it is.
         case node(TapeView.Node)
         case string(String)
-        /// `line_items`: one per product object (none: an empty item).
-        case lineItems([TapeView.Node?])
+        /// `line_items`: one per object of this array (other elements are skipped).
+        case productArray(TapeView.Node)
+        /// `line_items` with one item, from this object (none: an empty item).
+        case lineItem(TapeView.Node?)
     }
 
     let view: TapeView
@@ -819,9 +819,16 @@ struct DataMembers {
             switch member.source {
             case .node(let node): builder.copy(node, of: view.raw)
             case .string(let text): builder.string(text)
-            case .lineItems(let products):
+            case .productArray(let products):
                 builder.beginArray()
-                for product in products { writeLineItem(product, to: &builder) }
+                let view = view
+                view.forEachElement(of: products) { _, entry in
+                    if view.isObject(entry) { writeLineItem(entry, to: &builder) }
+                }
+                builder.end()
+            case .lineItem(let product):
+                builder.beginArray()
+                writeLineItem(product, to: &builder)
                 builder.end()
             }
         }
