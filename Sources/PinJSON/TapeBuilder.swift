@@ -83,6 +83,12 @@ package struct TapeBuilder: ~Copyable {
     /// A key given as its UTF-8 bytes.
     package mutating func key(bytes: UnsafeRawBufferPointer) { buffer.append(tag: nil, text: bytes) }
 
+    /// A string given as its UTF-8 bytes.
+    package mutating func string(bytes: UnsafeRawBufferPointer) {
+        counted()
+        buffer.append(tag: UInt8(ascii: "s"), text: bytes)
+    }
+
     package mutating func string(_ text: String) {
         counted()
         buffer.append(tag: UInt8(ascii: "s"), text: text)

@@ -5,7 +5,7 @@ public import PinJSON
 /// resolved lately. Not for sharing between threads.
 package final class MappingScratch {
     let builder = TapeBuilderStorage()
-    var eventNames = EventNameCache()
+    @exclusivity(unchecked) var eventNames = EventNameCache()
 
     package init() {}
 }
@@ -34,7 +34,7 @@ struct EventNameCache {
         }
         let slot = Self.slot(of: bytes)
         if let entry = entries[slot], entry.bytes.withUnsafeBytes({ sameBytes($0, bytes) }) {
-            warnings += entry.warnings
+            if !entry.warnings.isEmpty { warnings += entry.warnings }
             return entry.names
         }
         var added: [String] = []

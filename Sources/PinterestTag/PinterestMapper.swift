@@ -437,11 +437,11 @@ struct MessageMapping {
     /// `["set", ldp]`, then `["track", name, data]`.
     private func writeTrackCalls(_ name: String, ldp: LimitedDataProcessing, data: DataMembers, to builder: inout TapeBuilder) {
         builder.beginArray()
-        builder.string("set")
+        builder.string(fixed: "set")
         ldp.write(to: &builder, from: view)
         builder.end()
         builder.beginArray()
-        builder.string("track")
+        builder.string(fixed: "track")
         builder.string(name)
         data.write(to: &builder)
         builder.end()
@@ -685,7 +685,7 @@ struct MessageMapping {
         var builder = TapeBuilder(reusing: builderStorage, capacity: 256)
         builder.beginArray()
         builder.beginArray()
-        builder.string("set")
+        builder.string(fixed: "set")
         data.write(to: &builder)
         builder.end()
         builder.end()
@@ -890,5 +890,12 @@ struct NameList: Sendable {
     func position(of key: String) -> Int? {
         var key = key
         return key.withUTF8 { position(of: UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension TapeBuilder {
+    /// A string known when compiling (a function name), without making a `String`.
+    mutating func string(fixed text: StaticString) {
+        string(bytes: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }
