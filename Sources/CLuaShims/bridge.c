@@ -96,6 +96,20 @@ typedef struct origin_member {
     const char *lua_key;
 } origin_member;
 
+// Strings the bridge pushes again and again (event names, currencies, the keys it reads back)
+// are kept alive in registry slots, so pushing one is a registry read rather than Lua hashing
+// the bytes and, when nothing else holds the string, allocating it (and collecting it later).
+// Direct-mapped; a string takes a slot the second time it is seen (one-off values such as ids
+// never do). Strings are values: which copy a rule gets cannot be observed.
+#define STRING_CACHE_SLOTS 128
+#define STRING_CACHE_MAX 32   // longer strings rarely repeat (ids are 36 bytes)
+typedef struct string_cache {
+    const char *bytes[STRING_CACHE_SLOTS];   // the cached Lua string's bytes (alive: the slot holds it)
+    uint32_t length[STRING_CACHE_SLOTS];
+    uint32_t seen[STRING_CACHE_SLOTS];       // hash of the last string that missed this slot
+    int ref[STRING_CACHE_SLOTS];             // registry reference holding the string
+} string_cache;
+
 // The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
     lazy_doc *doc;
@@ -109,6 +123,7 @@ struct pinrules_origins {
     lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
+    string_cache strings;
 };
 
 // In each waiting table: its document. No rule can make this key (a light userdata), and a
@@ -143,6 +158,74 @@ static void *grow_array(lua_State *L, void *block, uint32_t *capacity, uint32_t 
     if (!grown) luaL_error(L, "not enough memory");
     *capacity = next;
     return grown;
+}
+
+static uint32_t hash_bytes(const uint8_t *s, size_t n) {
+    uint64_t a = 0, b = 0, c = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(&c, s + n / 2 - 4, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        for (size_t i = 0; i < n; i++) a = a << 8 | s[i];
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (c * 0xC2B2AE3D27D4EB4FULL) ^ n) * 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h >> 32) | 1;   // never 0: `seen` starts at 0
+}
+
+// Whether a[0..<n] == b[0..<n], for 1 <= n <= STRING_CACHE_MAX, without a call.
+static inline int same_short_bytes(const uint8_t *a, const uint8_t *b, size_t n) {
+    uint64_t x, y, u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return u == v;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4); memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4); memcpy(&t, b + n - 4, 4);
+        return p == q && r == t;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+// Pushes the string s[0..<n] (see string_cache); returns its bytes in Lua. Needs two free stack
+// slots. May raise (memory).
+static const char *push_string(lua_State *L, struct pinrules_origins *o, const uint8_t *s, size_t n) {
+    if (n == 0 || n > STRING_CACHE_MAX) return lua_pushlstring(L, (const char *)s, n);
+    string_cache *c = &o->strings;
+    uint32_t h = hash_bytes(s, n);
+    uint32_t slot = h & (STRING_CACHE_SLOTS - 1);
+    if (c->length[slot] == n && same_short_bytes((const uint8_t *)c->bytes[slot], s, n)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref[slot]);
+        return c->bytes[slot];
+    }
+    const char *pushed = lua_pushlstring(L, (const char *)s, n);
+    if (c->seen[slot] != h) {
+        c->seen[slot] = h;
+        return pushed;
+    }
+    // Seen twice: it takes the slot (a raw set of an existing registry entry: no allocation).
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, LUA_REGISTRYINDEX, c->ref[slot]);
+    c->bytes[slot] = pushed;
+    c->length[slot] = (uint32_t)n;
+    c->seen[slot] = 0;
+    return pushed;
 }
 
 static uint32_t hash_pointer(const void *p, uint32_t mask) {
@@ -303,7 +386,7 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
         uint32_t n;
         const uint8_t *q = at + 1;
         if (!read_u32_at(&q, end, &n) || (size_t)(end - q) < n) malformed(L);
-        lua_pushlstring(L, (const char *)q, n);
+        push_string(L, pinrules_getctx(L)->origins, q, n);
         *p = q + n;
         return;
     }
@@ -395,7 +478,7 @@ static void lazy_fill(lua_State *L, int index) {
             if (current) o->members[first + i] = member;
             continue;
         }
-        if (h.kind == 'o') member.lua_key = lua_pushlstring(L, (const char *)member.key, member.key_length);
+        if (h.kind == 'o') member.lua_key = push_string(L, o, member.key, member.key_length);
         push_tape_value(L, doc, &p, &child, mt, link, anchors);
         if (h.kind == 'o') lua_rawset(L, index);
         else lua_rawseti(L, index, (lua_Integer)i + 1);
@@ -578,6 +661,10 @@ void pinrules_bridge_setup(lua_State *L) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
     o->object_mt = lua_topointer(L, -1);
     o->object_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int i = 0; i < STRING_CACHE_SLOTS; i++) {
+        lua_pushboolean(L, 0);   // an empty slot (luaL_ref makes no reference for nil)
+        o->strings.ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
 }
 
 // Every argument container is numbered, so the document needs the total first.
@@ -964,7 +1051,7 @@ static int materialized_unchanged(lua_State *L, struct pinrules_origins *o, doc_
         origin_member member = {NULL, 0, NULL, NULL};
         read_member(&p, &member);
         if (!(node->materialized >> i & 1)) continue;
-        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        push_string(L, o, member.key, member.key_length);
         lua_rawget(L, index);
         int same = !lua_isnil(L, -1) && value_unchanged(L, o, lua_gettop(L), &member, depth + 1);
         lua_pop(L, 1);
@@ -1186,7 +1273,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             kept++;
             continue;
         }
-        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        push_string(L, origins, member.key, member.key_length);
         lua_rawget(L, index);
         int value = lua_gettop(L);
         if (lua_isnil(L, value)) {
