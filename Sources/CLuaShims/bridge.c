@@ -69,7 +69,8 @@ typedef struct doc_node {
     // Objects of up to PARTIAL_MAX members: the members (bit per index) already set in the
     // table while it waits; see lazy_index.
     uint64_t materialized;
-    // Such an object was given a key it did not have while it waited (see lazy_newindex).
+    // Such an object was given a key it did not have while it waited (see lazy_newindex):
+    // ADDED_LISTED when this call's list of added keys has them all, ADDED_UNLISTED otherwise.
     uint8_t added;
 } doc_node;
 
@@ -110,6 +111,19 @@ typedef struct string_cache {
     int ref[STRING_CACHE_SLOTS];             // registry reference holding the string
 } string_cache;
 
+enum { ADDED_NONE = 0, ADDED_LISTED = 1, ADDED_UNLISTED = 2 };
+
+// The keys this call's waiting objects were given (see partial_newindex), copied, so that
+// reading them back need not traverse the table. A call lists up to ADDED_MAX keys of up to
+// ADDED_KEY_MAX bytes; an object given more, or longer ones, is traversed.
+#define ADDED_MAX 16
+#define ADDED_KEY_MAX 32
+typedef struct added_key {
+    uint32_t node;
+    uint32_t length;
+    uint8_t bytes[ADDED_KEY_MAX];
+} added_key;
+
 // The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
     lazy_doc *doc;
@@ -123,6 +137,8 @@ struct pinrules_origins {
     lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
+    added_key added[ADDED_MAX];
+    uint32_t added_count;
     string_cache strings;
 };
 
@@ -146,6 +162,7 @@ void pinrules_origins_forget(pinrules_ctx *ctx) {
         if (ctx->origins->anchored > ctx->origins->left_anchored) ctx->origins->left_anchored = ctx->origins->anchored;
         ctx->origins->doc = NULL;
         ctx->origins->member_count = 0;
+        ctx->origins->added_count = 0;
         ctx->origins->anchored = 0;
     }
 }
@@ -593,10 +610,26 @@ static int partial_newindex(lua_State *L) {
     const uint8_t *value = NULL;
     lazy_doc *doc = waiting_member(L, &number, &member, &value, &child);
     if (!doc) return 0;
+    doc_node *node = &doc->nodes[number];
+    if (member == NOT_FOUND && node->added != ADDED_UNLISTED) {
+        // Listed (for this call's objects, while there is room), so reading back need not
+        // traverse the table. A key given twice (nil first) is listed twice.
+        struct pinrules_origins *o = pinrules_getctx(L)->origins;
+        size_t n;
+        const char *key = lua_tolstring(L, 2, &n);
+        if (o->doc == doc && o->added_count < ADDED_MAX && n <= ADDED_KEY_MAX) {
+            added_key *entry = &o->added[o->added_count++];
+            entry->node = number;
+            entry->length = (uint32_t)n;
+            memcpy(entry->bytes, key, n);
+            node->added = ADDED_LISTED;
+        } else {
+            node->added = ADDED_UNLISTED;
+        }
+    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
-    if (member != NOT_FOUND) doc->nodes[number].materialized |= (uint64_t)1 << member;
-    else doc->nodes[number].added = 1;
+    if (member != NOT_FOUND) node->materialized |= (uint64_t)1 << member;
     return 1;
 }
 
@@ -711,6 +744,7 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     if (!o) luaL_error(L, "PinRules host error: the bridge is not set up");
     o->doc = NULL;
     o->member_count = 0;
+    o->added_count = 0;
     o->anchored = 0;
 
     uint32_t capacity = 16;
@@ -1248,6 +1282,18 @@ static int has_member(const doc_node *node, const char *key, size_t n) {
     return 0;
 }
 
+// Whether an earlier entry of the list of added keys names the same object and key.
+static int listed_before(const struct pinrules_origins *o, uint32_t a) {
+    const added_key *entry = &o->added[a];
+    for (uint32_t b = 0; b < a; b++) {
+        const added_key *other = &o->added[b];
+        if (other->node == entry->node && other->length == entry->length &&
+            memcmp(other->bytes, entry->bytes, entry->length) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
@@ -1286,7 +1332,28 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         kept += write_origin_member(w, value, &member, i);
         lua_pop(L, 1);
     }
-    if (origin->added) {
+    if (origin->added == ADDED_LISTED) {
+        // The keys it was given, from the list: those still set, each once.
+        for (uint32_t a = 0; a < origins->added_count; a++) {
+            const added_key *entry = &origins->added[a];
+            if (entry->node != origin_number || listed_before(origins, a)) continue;
+            const char *key = push_string(L, origins, entry->bytes, entry->length);
+            lua_rawget(L, index);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            if (count == UINT32_MAX) fail(w, "a table is too large");
+            count++;
+            w->path[w->depth].key = key;
+            w->path[w->depth].key_length = entry->length;
+            w->depth++;
+            put_string(w, key, entry->length, 0);
+            write_value(w, lua_gettop(L));
+            w->depth--;
+            lua_pop(L, 1);
+        }
+    } else if (origin->added) {
         // Every string key of the table that is not a member of the object was added (the
         // document link is the only other key a waiting table has).
         lua_pushnil(L);

@@ -121,6 +121,36 @@ final class PartialReadTests: XCTestCase {
         }
     }
 
+    /// Added keys are listed as they are given, up to a limit (then the table is traversed when
+    /// it is read back): a key given twice, an empty key, long keys and many keys come back
+    /// once each, sorted after the object's own.
+    func testAddedKeysGivenTwiceLongOrMany() throws {
+        let long = String(repeating: "k", count: 40)
+        var values = try run(#"e.twice = nil; e.twice = 1; e[""] = 2; e.\#(long) = 3; e.properties.x = 4; return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), edited {
+            var properties = $0["properties"]?.objectValue ?? JSONObject()
+            properties["x"] = 4
+            $0["properties"] = .object(properties)
+            $0[""] = 2
+            $0[long] = 3
+            $0["twice"] = 1
+        })
+        // Once on the tape itself, not only once in the value decoded from it.
+        let sandbox = try LuaSandbox()
+        func tape(_ body: String) throws -> JSONTape {
+            let rule = try sandbox.load("return function(e) \(body) return e end", chunkName: "twice.lua")
+            return try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event))]).tapes[0]
+        }
+        let twice = try tape("e.twice = nil; e.twice = 1; e.twice = nil; e.twice = 2;")
+        XCTAssertEqual(twice, try tape("e.twice = 2;"))
+        XCTAssertEqual(twice.count(of: twice.root), OnDemandTableTests.topKeys.count + 1)
+        func key(_ i: Int) -> String { "k" + (i < 10 ? "0" : "") + String(i) }
+        values = try run("for i = 1, 20 do e[string.format('k%02d', i)] = i end; e.k05 = nil; return e")
+        XCTAssertEqual(JSONWriter.string(values[0]), edited {
+            for i in 1...20 where i != 5 { $0[key(i)] = .integer(Int64(i)) }
+        })
+    }
+
     func testAKeptTableWithAnAddedKeyFillsLater() throws {
         let sandbox = try LuaSandbox()
         let keep = try sandbox.load("""
