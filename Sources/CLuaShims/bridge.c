@@ -909,6 +909,12 @@ static inline void put_bytes(tape_writer *w, const void *p, size_t n) {
 
 static void put_u32(tape_writer *w, uint32_t v) { put_bytes(w, &v, 4); }
 
+// A member of an argument object that kept its key and value: 0xFFFFFFFF, then its index.
+static inline void put_kept(tape_writer *w, uint32_t index) {
+    uint32_t marker[2] = {UINT32_MAX, index};
+    put_bytes(w, marker, 8);
+}
+
 // Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF); ASCII runs fast.
 static int valid_utf8(const unsigned char *s, size_t n) {
     size_t i = 0;
@@ -1180,8 +1186,7 @@ static int write_origin_member(tape_writer *w, int value, const origin_member *m
     pinrules_ctx *ctx = w->ctx;
     int container = member->value[0] == 'a' || member->value[0] == 'o';
     if (!container && value_unchanged(w->L, ctx->origins, value, member, 0)) {
-        put_u32(w, UINT32_MAX);
-        put_u32(w, number);
+        put_kept(w, number);
         return 1;
     }
     size_t member_start = ctx->out_len;
@@ -1193,8 +1198,7 @@ static int write_origin_member(tape_writer *w, int value, const origin_member *m
     // Came back as '=' of the very container made for this member: unchanged after all.
     if (container && came_back_as_made(w, member_start, member->value)) {
         ctx->out_len = member_start;
-        put_u32(w, UINT32_MAX);
-        put_u32(w, number);
+        put_kept(w, number);
         return 1;
     }
     return 0;
@@ -1313,8 +1317,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         origin_member member = {NULL, 0, NULL, NULL};
         read_member(&p, &member);
         if (!(origin->materialized >> i & 1)) {
-            put_u32(w, UINT32_MAX);
-            put_u32(w, i);
+            put_kept(w, i);
             count++;
             kept++;
             continue;
@@ -1493,8 +1496,7 @@ static void write_table(tape_writer *w, int index) {
             if (keys.slots) found = find_indexed_member(&keys, members, key, n);
             else if (origin_object) found = find_member(members, origin->member_count, key, n);
             if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) {
-                put_u32(w, UINT32_MAX);
-                put_u32(w, (uint32_t)(found - members));
+                put_kept(w, (uint32_t)(found - members));
                 lua_pop(L, 1);
                 continue;
             }
