@@ -66,8 +66,10 @@ typedef struct doc_node {
     uint32_t member_count;
     uint8_t state;
     int8_t unchanged;         // current call only: -1 not known yet, 0 changed, 1 unchanged
-    // Objects of up to PARTIAL_MAX members: the members (bit per index) already set in the
-    // table while it waits; see lazy_index.
+    // Objects of up to PARTIAL_MAX members: the members (bit per index) read once and not set
+    // in the table (plain values, see partial_index), and those already set in the table while
+    // it waits (see lazy_index).
+    uint32_t peeked;
     uint64_t materialized;
     // Such an object was given a key it did not have while it waited (see lazy_newindex):
     // ADDED_LISTED when this call's list of added keys has them all, ADDED_UNLISTED otherwise.
@@ -291,6 +293,7 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->state = state;
     node->member_count = 0;
     node->unchanged = -1;
+    node->peeked = 0;
     node->materialized = 0;
     node->added = 0;
 }
@@ -558,8 +561,11 @@ static lazy_doc *waiting_member(lua_State *L, uint32_t *number, uint32_t *member
 // Reading a string key of a waiting object of up to PARTIAL_MAX members sets that member
 // alone (a rule that reads three fields of an event builds three values, not thirty). The
 // table keeps waiting; `materialized` records what it holds, so a member the rule removes is
-// not set again, and a fill later leaves those members as the rule left them. Returns 0 when
-// the general path (filling the whole table) applies.
+// not set again, and a fill later leaves those members as the rule left them. A plain value
+// (not a table) is only returned the first time: most rules read a field once, and a value
+// the table does not hold costs nothing to read back (it is unchanged). No rule can tell:
+// anything that could see the table's contents fills it first. Returns 0 when the general path
+// (filling the whole table) applies.
 static int partial_index(lua_State *L) {
     uint32_t number, member, child;
     const uint8_t *p = NULL;
@@ -571,6 +577,12 @@ static int partial_index(lua_State *L) {
     }
     // No stack check: Lua calls lazy_index (its only caller) with LUA_MINSTACK (20) free slots,
     // and this uses at most seven.
+    doc_node *node = &doc->nodes[number];
+    if (*p != 'a' && *p != 'o' && !(node->peeked >> member & 1)) {
+        node->peeked |= (uint32_t)1 << member;
+        push_tape_value(L, doc, &p, &child, 0, 0, 0);
+        return 1;
+    }
     struct pinrules_origins *o = pinrules_getctx(L)->origins;
     int anchors = 0, mt = 0, link = 0;
     if ((*p == 'a' || *p == 'o') && doc->tape_end - p >= HEADER_SIZE && (p[1] | p[2] | p[3] | p[4])) {
@@ -589,7 +601,7 @@ static int partial_index(lua_State *L) {
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);
-    doc->nodes[number].materialized |= (uint64_t)1 << member;
+    node->materialized |= (uint64_t)1 << member;
     return 1;
 }
 

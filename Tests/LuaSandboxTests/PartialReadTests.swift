@@ -32,6 +32,26 @@ final class PartialReadTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(values[4]), JSONWriter.string(event))
     }
 
+    /// A plain value read once is not set in the table; read again, it is. Either way the rule
+    /// sees the same values, then and after whatever it does next.
+    func testPlainValuesReadOnceThenAgainOrChanged() throws {
+        let values = try run("""
+            local a, b, c, d = e.channel, e.channel, e.userId, e.messageId
+            e.userId = c .. "!"
+            e.messageId = nil
+            local t1, t2 = e.properties.total, e.properties.total
+            local raw, id, big = rawget(e, "channel"), e.messageId, e.properties.big
+            local seen = 0
+            for k, v in pairs(e) do if k == "channel" or k == "userId" or k == "type" then seen = seen + 1 end end
+            return a, b, c, d, t1, t2, raw, id, big, seen, e.type, e
+            """)
+        XCTAssertEqual(values.prefix(11), ["web", "web", "user-3", "msg-3", 27.5, 27.5, "web", nil, 9007199254740993, 3, "track"])
+        XCTAssertEqual(JSONWriter.string(values[11]), edited { $0["userId"] = "user-3!"; $0["messageId"] = nil })
+        // Read once and left alone: the event comes back as it came, untouched.
+        let read = try run("local _ = e.channel, e.userId, e.properties.total; return e")
+        XCTAssertEqual(JSONWriter.string(read[0]), JSONWriter.string(event))
+    }
+
     func testARemovedMemberStaysRemoved() throws {
         let values = try run("""
             local before = e.event
