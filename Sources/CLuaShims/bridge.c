@@ -66,10 +66,13 @@ typedef struct doc_node {
     uint32_t member_count;
     uint8_t state;
     int8_t unchanged;         // current call only: -1 not known yet, 0 changed, 1 unchanged
-    // Objects of up to PARTIAL_MAX members: the members (bit per index) already set in the
-    // table while it waits; see lazy_index.
+    // Objects of up to PARTIAL_MAX members: the members (bit per index) read once and not set
+    // in the table (plain values, see partial_index), and those already set in the table while
+    // it waits (see lazy_index).
+    uint32_t peeked;
     uint64_t materialized;
-    // Such an object was given a key it did not have while it waited (see lazy_newindex).
+    // Such an object was given a key it did not have while it waited (see lazy_newindex):
+    // ADDED_LISTED when this call's list of added keys has them all, ADDED_UNLISTED otherwise.
     uint8_t added;
 } doc_node;
 
@@ -96,6 +99,33 @@ typedef struct origin_member {
     const char *lua_key;
 } origin_member;
 
+// Strings the bridge pushes again and again (event names, currencies, the keys it reads back)
+// are kept alive in registry slots, so pushing one is a registry read rather than Lua hashing
+// the bytes and, when nothing else holds the string, allocating it (and collecting it later).
+// Direct-mapped; a string takes a slot the second time it is seen (one-off values such as ids
+// never do). Strings are values: which copy a rule gets cannot be observed.
+#define STRING_CACHE_SLOTS 128
+#define STRING_CACHE_MAX 32   // longer strings rarely repeat (ids are 36 bytes)
+typedef struct string_cache {
+    const char *bytes[STRING_CACHE_SLOTS];   // the cached Lua string's bytes (alive: the slot holds it)
+    uint32_t length[STRING_CACHE_SLOTS];
+    uint32_t seen[STRING_CACHE_SLOTS];       // hash of the last string that missed this slot
+    int ref[STRING_CACHE_SLOTS];             // registry reference holding the string
+} string_cache;
+
+enum { ADDED_NONE = 0, ADDED_LISTED = 1, ADDED_UNLISTED = 2 };
+
+// The keys this call's waiting objects were given (see partial_newindex), copied, so that
+// reading them back need not traverse the table. A call lists up to ADDED_MAX keys of up to
+// ADDED_KEY_MAX bytes; an object given more, or longer ones, is traversed.
+#define ADDED_MAX 16
+#define ADDED_KEY_MAX 32
+typedef struct added_key {
+    uint32_t node;
+    uint32_t length;
+    uint8_t bytes[ADDED_KEY_MAX];
+} added_key;
+
 // The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
     lazy_doc *doc;
@@ -109,6 +139,9 @@ struct pinrules_origins {
     lua_Integer left_anchored;   // entries the last call left in the anchor table
     origin_member *members;
     uint32_t member_count, member_capacity;
+    added_key added[ADDED_MAX];
+    uint32_t added_count;
+    string_cache strings;
 };
 
 // In each waiting table: its document. No rule can make this key (a light userdata), and a
@@ -131,6 +164,7 @@ void pinrules_origins_forget(pinrules_ctx *ctx) {
         if (ctx->origins->anchored > ctx->origins->left_anchored) ctx->origins->left_anchored = ctx->origins->anchored;
         ctx->origins->doc = NULL;
         ctx->origins->member_count = 0;
+        ctx->origins->added_count = 0;
         ctx->origins->anchored = 0;
     }
 }
@@ -143,6 +177,74 @@ static void *grow_array(lua_State *L, void *block, uint32_t *capacity, uint32_t 
     if (!grown) luaL_error(L, "not enough memory");
     *capacity = next;
     return grown;
+}
+
+static uint32_t hash_bytes(const uint8_t *s, size_t n) {
+    uint64_t a = 0, b = 0, c = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(&c, s + n / 2 - 4, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x;
+        b = y;
+    } else {
+        for (size_t i = 0; i < n; i++) a = a << 8 | s[i];
+    }
+    uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ULL) ^ (c * 0xC2B2AE3D27D4EB4FULL) ^ n) * 0xff51afd7ed558ccdULL;
+    return (uint32_t)(h >> 32) | 1;   // never 0: `seen` starts at 0
+}
+
+// Whether a[0..<n] == b[0..<n], for 1 <= n <= STRING_CACHE_MAX, without a call.
+static inline int same_short_bytes(const uint8_t *a, const uint8_t *b, size_t n) {
+    uint64_t x, y, u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) return 0;
+        }
+        memcpy(&u, a + n - 8, 8);
+        memcpy(&v, b + n - 8, 8);
+        return u == v;
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy(&p, a, 4); memcpy(&q, b, 4);
+        memcpy(&r, a + n - 4, 4); memcpy(&t, b + n - 4, 4);
+        return p == q && r == t;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+// Pushes the string s[0..<n] (see string_cache); returns its bytes in Lua. Needs two free stack
+// slots. May raise (memory).
+static const char *push_string(lua_State *L, struct pinrules_origins *o, const uint8_t *s, size_t n) {
+    if (n == 0 || n > STRING_CACHE_MAX) return lua_pushlstring(L, (const char *)s, n);
+    string_cache *c = &o->strings;
+    uint32_t h = hash_bytes(s, n);
+    uint32_t slot = h & (STRING_CACHE_SLOTS - 1);
+    if (c->length[slot] == n && same_short_bytes((const uint8_t *)c->bytes[slot], s, n)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->ref[slot]);
+        return c->bytes[slot];
+    }
+    const char *pushed = lua_pushlstring(L, (const char *)s, n);
+    if (c->seen[slot] != h) {
+        c->seen[slot] = h;
+        return pushed;
+    }
+    // Seen twice: it takes the slot (a raw set of an existing registry entry: no allocation).
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, LUA_REGISTRYINDEX, c->ref[slot]);
+    c->bytes[slot] = pushed;
+    c->length[slot] = (uint32_t)n;
+    c->seen[slot] = 0;
+    return pushed;
 }
 
 static uint32_t hash_pointer(const void *p, uint32_t mask) {
@@ -191,6 +293,7 @@ static void doc_register(lazy_doc *doc, uint32_t number, const void *table, cons
     node->state = state;
     node->member_count = 0;
     node->unchanged = -1;
+    node->peeked = 0;
     node->materialized = 0;
     node->added = 0;
 }
@@ -303,7 +406,7 @@ static void push_tape_value(lua_State *L, lazy_doc *doc, const uint8_t **p, uint
         uint32_t n;
         const uint8_t *q = at + 1;
         if (!read_u32_at(&q, end, &n) || (size_t)(end - q) < n) malformed(L);
-        lua_pushlstring(L, (const char *)q, n);
+        push_string(L, pinrules_getctx(L)->origins, q, n);
         *p = q + n;
         return;
     }
@@ -395,7 +498,7 @@ static void lazy_fill(lua_State *L, int index) {
             if (current) o->members[first + i] = member;
             continue;
         }
-        if (h.kind == 'o') member.lua_key = lua_pushlstring(L, (const char *)member.key, member.key_length);
+        if (h.kind == 'o') member.lua_key = push_string(L, o, member.key, member.key_length);
         push_tape_value(L, doc, &p, &child, mt, link, anchors);
         if (h.kind == 'o') lua_rawset(L, index);
         else lua_rawseti(L, index, (lua_Integer)i + 1);
@@ -458,8 +561,11 @@ static lazy_doc *waiting_member(lua_State *L, uint32_t *number, uint32_t *member
 // Reading a string key of a waiting object of up to PARTIAL_MAX members sets that member
 // alone (a rule that reads three fields of an event builds three values, not thirty). The
 // table keeps waiting; `materialized` records what it holds, so a member the rule removes is
-// not set again, and a fill later leaves those members as the rule left them. Returns 0 when
-// the general path (filling the whole table) applies.
+// not set again, and a fill later leaves those members as the rule left them. A plain value
+// (not a table) is only returned the first time: most rules read a field once, and a value
+// the table does not hold costs nothing to read back (it is unchanged). No rule can tell:
+// anything that could see the table's contents fills it first. Returns 0 when the general path
+// (filling the whole table) applies.
 static int partial_index(lua_State *L) {
     uint32_t number, member, child;
     const uint8_t *p = NULL;
@@ -469,8 +575,15 @@ static int partial_index(lua_State *L) {
         lua_pushnil(L);   // not a member, or set before and then removed by the rule
         return 1;
     }
+    // No stack check: Lua calls lazy_index (its only caller) with LUA_MINSTACK (20) free slots,
+    // and this uses at most seven.
+    doc_node *node = &doc->nodes[number];
+    if (*p != 'a' && *p != 'o' && !(node->peeked >> member & 1)) {
+        node->peeked |= (uint32_t)1 << member;
+        push_tape_value(L, doc, &p, &child, 0, 0, 0);
+        return 1;
+    }
     struct pinrules_origins *o = pinrules_getctx(L)->origins;
-    luaL_checkstack(L, 6, "nesting too deep");
     int anchors = 0, mt = 0, link = 0;
     if ((*p == 'a' || *p == 'o') && doc->tape_end - p >= HEADER_SIZE && (p[1] | p[2] | p[3] | p[4])) {
         // A waiting table: it gets the same metatable and document as this one.
@@ -488,7 +601,7 @@ static int partial_index(lua_State *L) {
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);
-    doc->nodes[number].materialized |= (uint64_t)1 << member;
+    node->materialized |= (uint64_t)1 << member;
     return 1;
 }
 
@@ -510,10 +623,26 @@ static int partial_newindex(lua_State *L) {
     const uint8_t *value = NULL;
     lazy_doc *doc = waiting_member(L, &number, &member, &value, &child);
     if (!doc) return 0;
+    doc_node *node = &doc->nodes[number];
+    if (member == NOT_FOUND && node->added != ADDED_UNLISTED) {
+        // Listed (for this call's objects, while there is room), so reading back need not
+        // traverse the table. A key given twice (nil first) is listed twice.
+        struct pinrules_origins *o = pinrules_getctx(L)->origins;
+        size_t n;
+        const char *key = lua_tolstring(L, 2, &n);
+        if (o->doc == doc && o->added_count < ADDED_MAX && n <= ADDED_KEY_MAX) {
+            added_key *entry = &o->added[o->added_count++];
+            entry->node = number;
+            entry->length = (uint32_t)n;
+            memcpy(entry->bytes, key, n);
+            node->added = ADDED_LISTED;
+        } else {
+            node->added = ADDED_UNLISTED;
+        }
+    }
     lua_settop(L, 3);
     lua_rawset(L, 1);
-    if (member != NOT_FOUND) doc->nodes[number].materialized |= (uint64_t)1 << member;
-    else doc->nodes[number].added = 1;
+    if (member != NOT_FOUND) node->materialized |= (uint64_t)1 << member;
     return 1;
 }
 
@@ -578,6 +707,10 @@ void pinrules_bridge_setup(lua_State *L) {
     lua_rawgetp(L, LUA_REGISTRYINDEX, &pinrules_key_object_mt);
     o->object_mt = lua_topointer(L, -1);
     o->object_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int i = 0; i < STRING_CACHE_SLOTS; i++) {
+        lua_pushboolean(L, 0);   // an empty slot (luaL_ref makes no reference for nil)
+        o->strings.ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
 }
 
 // Every argument container is numbered, so the document needs the total first.
@@ -624,6 +757,7 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     if (!o) luaL_error(L, "PinRules host error: the bridge is not set up");
     o->doc = NULL;
     o->member_count = 0;
+    o->added_count = 0;
     o->anchored = 0;
 
     uint32_t capacity = 16;
@@ -787,6 +921,12 @@ static inline void put_bytes(tape_writer *w, const void *p, size_t n) {
 }
 
 static void put_u32(tape_writer *w, uint32_t v) { put_bytes(w, &v, 4); }
+
+// A member of an argument object that kept its key and value: 0xFFFFFFFF, then its index.
+static inline void put_kept(tape_writer *w, uint32_t index) {
+    uint32_t marker[2] = {UINT32_MAX, index};
+    put_bytes(w, marker, 8);
+}
 
 // Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF); ASCII runs fast.
 static int valid_utf8(const unsigned char *s, size_t n) {
@@ -964,7 +1104,7 @@ static int materialized_unchanged(lua_State *L, struct pinrules_origins *o, doc_
         origin_member member = {NULL, 0, NULL, NULL};
         read_member(&p, &member);
         if (!(node->materialized >> i & 1)) continue;
-        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        push_string(L, o, member.key, member.key_length);
         lua_rawget(L, index);
         int same = !lua_isnil(L, -1) && value_unchanged(L, o, lua_gettop(L), &member, depth + 1);
         lua_pop(L, 1);
@@ -1059,8 +1199,7 @@ static int write_origin_member(tape_writer *w, int value, const origin_member *m
     pinrules_ctx *ctx = w->ctx;
     int container = member->value[0] == 'a' || member->value[0] == 'o';
     if (!container && value_unchanged(w->L, ctx->origins, value, member, 0)) {
-        put_u32(w, UINT32_MAX);
-        put_u32(w, number);
+        put_kept(w, number);
         return 1;
     }
     size_t member_start = ctx->out_len;
@@ -1072,8 +1211,7 @@ static int write_origin_member(tape_writer *w, int value, const origin_member *m
     // Came back as '=' of the very container made for this member: unchanged after all.
     if (container && came_back_as_made(w, member_start, member->value)) {
         ctx->out_len = member_start;
-        put_u32(w, UINT32_MAX);
-        put_u32(w, number);
+        put_kept(w, number);
         return 1;
     }
     return 0;
@@ -1161,6 +1299,18 @@ static int has_member(const doc_node *node, const char *key, size_t n) {
     return 0;
 }
 
+// Whether an earlier entry of the list of added keys names the same object and key.
+static int listed_before(const struct pinrules_origins *o, uint32_t a) {
+    const added_key *entry = &o->added[a];
+    for (uint32_t b = 0; b < a; b++) {
+        const added_key *other = &o->added[b];
+        if (other->node == entry->node && other->length == entry->length &&
+            memcmp(other->bytes, entry->bytes, entry->length) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
@@ -1180,13 +1330,12 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         origin_member member = {NULL, 0, NULL, NULL};
         read_member(&p, &member);
         if (!(origin->materialized >> i & 1)) {
-            put_u32(w, UINT32_MAX);
-            put_u32(w, i);
+            put_kept(w, i);
             count++;
             kept++;
             continue;
         }
-        lua_pushlstring(L, (const char *)member.key, member.key_length);
+        push_string(L, origins, member.key, member.key_length);
         lua_rawget(L, index);
         int value = lua_gettop(L);
         if (lua_isnil(L, value)) {
@@ -1199,7 +1348,28 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         kept += write_origin_member(w, value, &member, i);
         lua_pop(L, 1);
     }
-    if (origin->added) {
+    if (origin->added == ADDED_LISTED) {
+        // The keys it was given, from the list: those still set, each once.
+        for (uint32_t a = 0; a < origins->added_count; a++) {
+            const added_key *entry = &origins->added[a];
+            if (entry->node != origin_number || listed_before(origins, a)) continue;
+            const char *key = push_string(L, origins, entry->bytes, entry->length);
+            lua_rawget(L, index);
+            if (lua_isnil(L, -1)) {
+                lua_pop(L, 1);
+                continue;
+            }
+            if (count == UINT32_MAX) fail(w, "a table is too large");
+            count++;
+            w->path[w->depth].key = key;
+            w->path[w->depth].key_length = entry->length;
+            w->depth++;
+            put_string(w, key, entry->length, 0);
+            write_value(w, lua_gettop(L));
+            w->depth--;
+            lua_pop(L, 1);
+        }
+    } else if (origin->added) {
         // Every string key of the table that is not a member of the object was added (the
         // document link is the only other key a waiting table has).
         lua_pushnil(L);
@@ -1339,8 +1509,7 @@ static void write_table(tape_writer *w, int index) {
             if (keys.slots) found = find_indexed_member(&keys, members, key, n);
             else if (origin_object) found = find_member(members, origin->member_count, key, n);
             if (found && value_unchanged(L, origins, lua_gettop(L), found, 0)) {
-                put_u32(w, UINT32_MAX);
-                put_u32(w, (uint32_t)(found - members));
+                put_kept(w, (uint32_t)(found - members));
                 lua_pop(L, 1);
                 continue;
             }

@@ -32,6 +32,26 @@ final class PartialReadTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(values[4]), JSONWriter.string(event))
     }
 
+    /// A plain value read once is not set in the table; read again, it is. Either way the rule
+    /// sees the same values, then and after whatever it does next.
+    func testPlainValuesReadOnceThenAgainOrChanged() throws {
+        let values = try run("""
+            local a, b, c, d = e.channel, e.channel, e.userId, e.messageId
+            e.userId = c .. "!"
+            e.messageId = nil
+            local t1, t2 = e.properties.total, e.properties.total
+            local raw, id, big = rawget(e, "channel"), e.messageId, e.properties.big
+            local seen = 0
+            for k, v in pairs(e) do if k == "channel" or k == "userId" or k == "type" then seen = seen + 1 end end
+            return a, b, c, d, t1, t2, raw, id, big, seen, e.type, e
+            """)
+        XCTAssertEqual(values.prefix(11), ["web", "web", "user-3", "msg-3", 27.5, 27.5, "web", nil, 9007199254740993, 3, "track"])
+        XCTAssertEqual(JSONWriter.string(values[11]), edited { $0["userId"] = "user-3!"; $0["messageId"] = nil })
+        // Read once and left alone: the event comes back as it came, untouched.
+        let read = try run("local _ = e.channel, e.userId, e.properties.total; return e")
+        XCTAssertEqual(JSONWriter.string(read[0]), JSONWriter.string(event))
+    }
+
     func testARemovedMemberStaysRemoved() throws {
         let values = try run("""
             local before = e.event
@@ -119,6 +139,36 @@ final class PartialReadTests: XCTestCase {
         XCTAssertThrowsError(try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event))])) { error in
             XCTAssertTrue("\(error)".contains("properties"), "\(error)")
         }
+    }
+
+    /// Added keys are listed as they are given, up to a limit (then the table is traversed when
+    /// it is read back): a key given twice, an empty key, long keys and many keys come back
+    /// once each, sorted after the object's own.
+    func testAddedKeysGivenTwiceLongOrMany() throws {
+        let long = String(repeating: "k", count: 40)
+        var values = try run(#"e.twice = nil; e.twice = 1; e[""] = 2; e.\#(long) = 3; e.properties.x = 4; return e"#)
+        XCTAssertEqual(JSONWriter.string(values[0]), edited {
+            var properties = $0["properties"]?.objectValue ?? JSONObject()
+            properties["x"] = 4
+            $0["properties"] = .object(properties)
+            $0[""] = 2
+            $0[long] = 3
+            $0["twice"] = 1
+        })
+        // Once on the tape itself, not only once in the value decoded from it.
+        let sandbox = try LuaSandbox()
+        func tape(_ body: String) throws -> JSONTape {
+            let rule = try sandbox.load("return function(e) \(body) return e end", chunkName: "twice.lua")
+            return try sandbox.callReturningTapes(rule, arguments: [.tape(JSONTape(event))]).tapes[0]
+        }
+        let twice = try tape("e.twice = nil; e.twice = 1; e.twice = nil; e.twice = 2;")
+        XCTAssertEqual(twice, try tape("e.twice = 2;"))
+        XCTAssertEqual(twice.count(of: twice.root), OnDemandTableTests.topKeys.count + 1)
+        func key(_ i: Int) -> String { "k" + (i < 10 ? "0" : "") + String(i) }
+        values = try run("for i = 1, 20 do e[string.format('k%02d', i)] = i end; e.k05 = nil; return e")
+        XCTAssertEqual(JSONWriter.string(values[0]), edited {
+            for i in 1...20 where i != 5 { $0[key(i)] = .integer(Int64(i)) }
+        })
     }
 
     func testAKeptTableWithAnAddedKeyFillsLater() throws {
