@@ -20,8 +20,8 @@ extension MappingSession {
             switch verdict {
             case "continue", "replace":
                 guard payload.kind(of: payload.root) == .object else {
-                    let contract = Outcome.Failure(kind: "contract", message: "before returned an event that is not an object (\(Self.typeName(payload.kind(of: payload.root))))", rule: rule.name)
-                    if apply(contract, rule: rule, original: original, to: &outcome) == .finish { return nil }
+                    let message = "before returned an event that is not an object (\(Self.typeName(payload.kind(of: payload.root))))"
+                    if breachedContract(message, rule: rule, original: original, into: &outcome) == .finish { return nil }
                     continue
                 }
                 // The bridge keeps the order of keys that came in; a replacement event takes
@@ -37,11 +37,18 @@ extension MappingSession {
                 if recordsTrace { outcome.trace.append("\(rule.name): dropped the event (\(outcome.reason ?? ""))") }
                 return nil
             default:
-                let contract = Outcome.Failure(kind: "contract", message: payload.string(at: payload.root) ?? "before returned an unexpected value", rule: rule.name)
-                if apply(contract, rule: rule, original: original, to: &outcome) == .finish { return nil }
+                let message = payload.string(at: payload.root) ?? "before returned an unexpected value"
+                if breachedContract(message, rule: rule, original: original, into: &outcome) == .finish { return nil }
             }
         }
         return event
+    }
+
+    /// A `before` hook returned what the contract does not allow. Out of line: the failure it
+    /// makes kept the common path busy destroying an empty one twice per event.
+    @inline(never)
+    private func breachedContract(_ message: String, rule: LoadedRule, original: PipelineEvent, into outcome: inout Outcome) -> RuleFailureEffect {
+        apply(Outcome.Failure(kind: "contract", message: message, rule: rule.name), rule: rule, original: original, to: &outcome)
     }
 
     private func traceRename(from old: PipelineEvent, to new: PipelineEvent, rule: LoadedRule, into outcome: inout Outcome) {
