@@ -346,7 +346,13 @@ private struct Output {
                     writeTapeText(raw, at: &position)
                     put(UInt8(ascii: ":"))
                 }
-                write(tape: raw, at: &position)
+                // Most members are strings: written here, without the recursive call.
+                if raw[position] == UInt8(ascii: "s") {
+                    position += 1
+                    writeTapeText(raw, at: &position)
+                } else {
+                    write(tape: raw, at: &position)
+                }
             }
             put(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
         }
