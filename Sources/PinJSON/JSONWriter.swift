@@ -367,8 +367,8 @@ private struct Output {
             let text = base + position + 4
             // Nearly every string needs no escape: checked a word at a time, the last word
             // read whole when the tape goes on past it, then copied as it is.
-            if position + 4 + length + 8 <= raw.count && Self.plain(text, length) {
-                put(text.assumingMemoryBound(to: UInt8.self), count: length)
+            if position + 4 + length + 8 <= raw.count && putPlain(text, length) {
+                // copied while checked
             } else {
                 writeEscaped(UnsafeBufferPointer(start: text.assumingMemoryBound(to: UInt8.self), count: length))
             }
@@ -377,22 +377,34 @@ private struct Output {
         position += 4 + length
     }
 
-    /// Whether `count` bytes at `text` need no escape; the 8 bytes from `text + count` must be
-    /// readable (they are not looked at).
+    /// Copies `count` bytes at `text` that need no escape, checking a word at a time as it
+    /// copies; false at the first that needs one (the pointer unmoved). The 8 bytes from
+    /// `text + count` must be readable, and 8 bytes past the copy writable: the room of a tape
+    /// value is six bytes per byte of its tape, far more than a string's text needs.
     @inline(__always)
-    static func plain(_ text: UnsafeRawPointer, _ count: Int) -> Bool {
+    mutating func putPlain(_ text: UnsafeRawPointer, _ count: Int) -> Bool {
+        assert(end - pointer >= count + 8, "room for a word past the text")
+        let target = UnsafeMutableRawPointer(pointer)
         var offset = 0
         while offset + 8 <= count {
-            if JSONWriter.wordNeedsEscape(text.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return false }
+            let word = text.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if JSONWriter.wordNeedsEscape(word) { return false }
+            target.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
             offset += 8
         }
         let rest = count - offset
-        guard rest > 0 else { return true }
-        // The bytes past the string are replaced by a plain letter before the check.
-        let keep: UInt64 = (1 << (8 * UInt64(rest))) &- 1
-        let word = text.loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian
-        return !JSONWriter.wordNeedsEscape((word & keep) | (0x6161_6161_6161_6161 & ~keep))
+        if rest > 0 {
+            // The bytes past the string are replaced by a plain letter before the check; the
+            // whole word is stored, and what lies past the text is written over next.
+            let keep: UInt64 = (1 << (8 * UInt64(rest))) &- 1
+            let word = text.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            if JSONWriter.wordNeedsEscape((word.littleEndian & keep) | (0x6161_6161_6161_6161 & ~keep)) { return false }
+            target.storeBytes(of: word, toByteOffset: offset, as: UInt64.self)
+        }
+        pointer += count
+        return true
     }
+
 
     mutating func writeInteger(_ number: Int64) {
         if number < 0 { put(UInt8(ascii: "-")) }
