@@ -15,7 +15,8 @@ struct FastTapeScanner {
 
     /// The room made for a line's tape once, before scanning it, so that no write checks for
     /// room: no text takes more tape per byte than `[]` inside an array (2 bytes, or 3 with a
-    /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1).
+    /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1) and the
+    /// up to 8 bytes a short key's copy writes past its end (`appendShortKey`).
     static let roomPerByte = 7
     /// Longer lines go to the careful parser rather than reserve seven times their size.
     static let maximumLength = 1 << 20
@@ -95,10 +96,9 @@ struct FastTapeScanner {
         while true {
             // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
             if position < end && base[position] != UInt8(ascii: "\"") { skipWhitespace() }
-            guard position < end, base[position] == UInt8(ascii: "\""), let key = plainString() else { return false }
+            guard position < end, base[position] == UInt8(ascii: "\""), let hash = key(tape: &tape) else { return false }
             // Keys that may be the same go to the careful parser, which knows what to do. A
             // 64-bit summary of the hashes seen spares the comparisons for most keys.
-            let hash = hash(key)
             let bit: UInt64 = 1 << (hash >> 58)
             if seen & bit != 0 {
                 var slot = hashBase
@@ -109,7 +109,6 @@ struct FastTapeScanner {
             }
             seen |= bit
             keyHashes.append(hash)
-            tape.append(tag: nil, text: key, roomMade: true)
             if position < end && base[position] != UInt8(ascii: ":") { skipWhitespace() }
             guard position < end, base[position] == UInt8(ascii: ":") else { return false }
             position += 1
@@ -167,6 +166,48 @@ struct FastTapeScanner {
         guard byte == UInt8(ascii: ",") || byte == closing else { return nil }
         position += 1
         return byte == closing
+    }
+
+    /// A key, from its opening quote (as `plainString`), written to the tape; its hash (see
+    /// `hash`). Most keys are short and ASCII: those of up to 15 bytes are found, hashed and
+    /// copied from the two words loaded once.
+    @inline(__always)
+    private mutating func key(tape: inout TapeBuffer) -> UInt64? {
+        #if _endian(little)
+        let start = position + 1
+        if start + 16 <= end {
+            let text = UnsafeRawPointer(base + start)
+            let head = text.loadUnaligned(as: UInt64.self)
+            var length = -1
+            var tail = head
+            let headFlags = attentionFlags(head)
+            if headFlags != 0 {
+                let offset = headFlags.trailingZeroBitCount >> 3
+                if base[start + offset] == UInt8(ascii: "\"") { length = offset }
+            } else {
+                let flags = attentionFlags(text.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                let offset = 8 + flags.trailingZeroBitCount >> 3
+                if flags != 0 && base[start + offset] == UInt8(ascii: "\"") {
+                    length = offset
+                    tail = text.loadUnaligned(fromByteOffset: offset - 8, as: UInt64.self)
+                }
+            }
+            if length >= 0 {
+                position = start &+ length &+ 1
+                tape.appendShortKey(count: length, head: head, tail: tail)
+                return Self.hash(count: length, head: head, tail: tail)
+            }
+        }
+        #endif
+        return longKey(tape: &tape)
+    }
+
+    /// `key` for the rest: longer keys, escapes, non-ASCII bytes, the end of the text.
+    @inline(never)
+    private mutating func longKey(tape: inout TapeBuffer) -> UInt64? {
+        guard let key = plainString() else { return nil }
+        tape.append(tag: nil, text: key, roomMade: true)
+        return hash(key)
     }
 
     /// The bytes of a string with no escapes and no control characters (valid UTF-8 is
@@ -240,21 +281,33 @@ struct FastTapeScanner {
     /// seldom share all three (when they do, the careful parser compares them).
     @inline(__always)
     private func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var hash = UInt64(truncatingIfNeeded: key.count) &* multiplier
         let start = UnsafeRawPointer(key.baseAddress!)
         if key.count >= 8 {
-            hash = (hash ^ start.loadUnaligned(as: UInt64.self)) &* multiplier
-            hash = (hash ^ (start + key.count - 8).loadUnaligned(as: UInt64.self)) &* multiplier
+            return Self.hash(count: key.count, head: start.loadUnaligned(as: UInt64.self),
+                             tail: (start + key.count - 8).loadUnaligned(as: UInt64.self))
         } else if start - UnsafeRawPointer(base) + 8 <= end {
             // The bytes after a key (its closing quote, at least) are in the text: load 8, keep
             // the key's.
-            let word = start.loadUnaligned(as: UInt64.self) & ((1 << (8 * UInt64(key.count))) &- 1)
-            hash = (hash ^ word) &* multiplier
+            let word = start.loadUnaligned(as: UInt64.self)
+            return Self.hash(count: key.count, head: word, tail: word)
         } else {
             var word: UInt64 = 0
             for offset in 0..<key.count { word |= UInt64(key[offset]) << (8 * UInt64(offset)) }
-            hash = (hash ^ word) &* multiplier
+            return Self.hash(count: key.count, head: word, tail: word)
+        }
+    }
+
+    /// The hash of a key of `count` bytes from its first 8 bytes and its last 8; a key shorter
+    /// than 8 bytes is `head` alone, of which the bytes past the key are left out.
+    @inline(__always)
+    private static func hash(count: Int, head: UInt64, tail: UInt64) -> UInt64 {
+        let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var hash = UInt64(truncatingIfNeeded: count) &* multiplier
+        if count >= 8 {
+            hash = (hash ^ head) &* multiplier
+            hash = (hash ^ tail) &* multiplier
+        } else {
+            hash = (hash ^ (head & ((1 &<< (8 * UInt64(count))) &- 1))) &* multiplier
         }
         return hash ^ (hash >> 29)
     }

@@ -49,6 +49,19 @@ package struct TapeBuffer {
         count += 4
     }
 
+    /// A key of at most 15 bytes (no tag), from words the caller loaded from the text: `head`,
+    /// its first 8 bytes, and `tail`, its last 8 (when shorter than 8 bytes, `head` holds the
+    /// key and what follows it: written past the key's end, where what comes next overwrites
+    /// it). The caller made room for 4 + max(length, 8) bytes.
+    @inline(__always)
+    package mutating func appendShortKey(count length: Int, head: UInt64, tail: UInt64) {
+        assert(length < 16 && count + 4 + max(length, 8) <= capacity, "room was not made")
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: count, as: UInt32.self)
+        storage.storeBytes(of: head, toByteOffset: count + 4, as: UInt64.self)
+        storage.storeBytes(of: tail, toByteOffset: count + 4 + max(length - 8, 0), as: UInt64.self)
+        count += 4 + length
+    }
+
     @inline(__always)
     package mutating func append(tag: UInt8, _ value: UInt64, roomMade: Bool = false) {
         if !roomMade { reserve(9) } else { assert(count + 9 <= capacity, "room was not made") }
