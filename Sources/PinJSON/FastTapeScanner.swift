@@ -16,7 +16,7 @@ struct FastTapeScanner {
     /// The room made for a line's tape once, before scanning it, so that no write checks for
     /// room: no text takes more tape per byte than `[]` inside an array (2 bytes, or 3 with a
     /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1) and the
-    /// up to 8 bytes a short key's copy writes past its end (`appendShortKey`).
+    /// up to 8 bytes a short string's copy writes past its end (`appendShortText`).
     static let roomPerByte = 7
     /// Longer lines go to the careful parser rather than reserve seven times their size.
     static let maximumLength = 1 << 20
@@ -56,10 +56,7 @@ struct FastTapeScanner {
         switch base[position] {
         case UInt8(ascii: "{"): return object(depth: depth, tape: &tape, keyHashes: keyHashes)
         case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: keyHashes)
-        case UInt8(ascii: "\""):
-            guard let text = plainString() else { return false }
-            tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
-            return true
+        case UInt8(ascii: "\""): return string(tape: &tape)
         case UInt8(ascii: "t"): return literal("true", tag: UInt8(ascii: "t"), tape: &tape)
         case UInt8(ascii: "f"): return literal("false", tag: UInt8(ascii: "f"), tape: &tape)
         case UInt8(ascii: "n"): return literal("null", tag: UInt8(ascii: "n"), tape: &tape)
@@ -71,9 +68,7 @@ struct FastTapeScanner {
     @inline(__always)
     private mutating func member(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
         guard position < end, base[position] == UInt8(ascii: "\"") else { return value(depth: depth, tape: &tape, keyHashes: keyHashes) }
-        guard let text = plainString() else { return false }
-        tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
-        return true
+        return string(tape: &tape)
     }
 
     @inline(__always)
@@ -168,53 +163,85 @@ struct FastTapeScanner {
         return byte == closing
     }
 
-    /// A key, from its opening quote (as `plainString`), written to the tape; its hash (see
-    /// `hash`). Most keys are short and ASCII: those of up to 15 bytes are found, hashed and
-    /// copied from the two words loaded once.
+    /// A key, from its opening quote, written to the tape; its hash (see
+    /// `hash`).
     @inline(__always)
     private mutating func key(tape: inout TapeBuffer) -> UInt64? {
-        #if _endian(little)
-        let start = position + 1
-        if start + 16 <= end {
-            let text = UnsafeRawPointer(base + start)
-            let head = text.loadUnaligned(as: UInt64.self)
-            var length = -1
-            var tail = head
-            let headFlags = attentionFlags(head)
-            if headFlags != 0 {
-                let offset = headFlags.trailingZeroBitCount >> 3
-                if base[start + offset] == UInt8(ascii: "\"") { length = offset }
-            } else {
-                let flags = attentionFlags(text.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                let offset = 8 + flags.trailingZeroBitCount >> 3
-                if flags != 0 && base[start + offset] == UInt8(ascii: "\"") {
-                    length = offset
-                    tail = text.loadUnaligned(fromByteOffset: offset - 8, as: UInt64.self)
-                }
-            }
-            if length >= 0 {
-                position = start &+ length &+ 1
-                tape.appendShortKey(count: length, head: head, tail: tail)
-                return Self.hash(count: length, head: head, tail: tail)
-            }
+        let start = position &+ 1
+        if let (length, head, tail) = shortText(start: start) {
+            tape.appendShortText(tag: nil, count: length, head: head, tail: tail)
+            return Self.hash(count: length, head: head, tail: tail)
         }
-        #endif
-        return longKey(tape: &tape)
+        return longKey(start: start, tape: &tape)
     }
 
     /// `key` for the rest: longer keys, escapes, non-ASCII bytes, the end of the text.
     @inline(never)
-    private mutating func longKey(tape: inout TapeBuffer) -> UInt64? {
-        guard let key = plainString() else { return nil }
+    private mutating func longKey(start: Int, tape: inout TapeBuffer) -> UInt64? {
+        guard let key = restOfPlainString(start: start) else { return nil }
         tape.append(tag: nil, text: key, roomMade: true)
         return hash(key)
     }
 
+    /// A string value, from its opening quote, written to the tape.
+    @inline(__always)
+    private mutating func string(tape: inout TapeBuffer) -> Bool {
+        let start = position &+ 1
+        if let (length, head, tail) = shortText(start: start) {
+            tape.appendShortText(tag: UInt8(ascii: "s"), count: length, head: head, tail: tail)
+            return true
+        }
+        return longString(start: start, tape: &tape)
+    }
+
+    /// `string` for the rest.
+    @inline(never)
+    private mutating func longString(start: Int, tape: inout TapeBuffer) -> Bool {
+        guard let text = restOfPlainString(start: start) else { return false }
+        tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
+        return true
+    }
+
+    /// Most keys and many values are short and ASCII: a string of up to 15 such bytes starting
+    /// at `start` (after its opening quote), found in the two words there (when the text has
+    /// them), loaded once: its length, first 8 bytes and last 8 (for shorter ones, `head`
+    /// holds the string and what follows it, and `tail` is `head`). Moves past its closing
+    /// quote. Otherwise nil, and `restOfPlainString` goes on from `position`, past the bytes
+    /// found plain.
+    @inline(__always)
+    private mutating func shortText(start: Int) -> (count: Int, head: UInt64, tail: UInt64)? {
+        position = start
+        #if _endian(little)
+        guard start &+ 16 <= end else { return nil }
+        let text = UnsafeRawPointer(base + start)
+        let head = text.loadUnaligned(as: UInt64.self)
+        let headFlags = attentionFlags(head)
+        if headFlags != 0 {
+            let length = headFlags.trailingZeroBitCount >> 3
+            guard base[start &+ length] == UInt8(ascii: "\"") else {
+                position = start &+ length
+                return nil
+            }
+            position = start &+ length &+ 1
+            return (length, head, head)
+        }
+        let flags = attentionFlags(text.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let length = 8 &+ flags.trailingZeroBitCount >> 3
+        guard flags != 0 && base[start &+ length] == UInt8(ascii: "\"") else {
+            position = start &+ length
+            return nil
+        }
+        position = start &+ length &+ 1
+        return (length, head, text.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self))
+        #else
+        return nil
+        #endif
+    }
+
     /// The bytes of a string with no escapes and no control characters (valid UTF-8 is
-    /// checked), from its opening quote; moves past the closing one. Nil otherwise.
-    private mutating func plainString() -> UnsafeRawBufferPointer? {
-        position += 1
-        let start = position
+    /// checked) starting at `start`, after its opening quote, read from `position` (the bytes
+    /// before it were found plain); moves past the closing quote. Nil otherwise.
+    private mutating func restOfPlainString(start: Int) -> UnsafeRawBufferPointer? {
         while true {
             position = skippingPlainWords(UnsafeRawPointer(base), from: position, end: end)
             guard position < end else { return nil }

@@ -49,17 +49,22 @@ package struct TapeBuffer {
         count += 4
     }
 
-    /// A key of at most 15 bytes (no tag), from words the caller loaded from the text: `head`,
-    /// its first 8 bytes, and `tail`, its last 8 (when shorter than 8 bytes, `head` holds the
-    /// key and what follows it: written past the key's end, where what comes next overwrites
-    /// it). The caller made room for 4 + max(length, 8) bytes.
+    /// A string or key (`tag` nil) of at most 15 bytes, from words the caller loaded from the
+    /// text: `head`, its first 8 bytes, and `tail`, its last 8 (when shorter than 8 bytes,
+    /// `head` holds it and what follows it in the text: written past its end, where what comes
+    /// next overwrites it). The caller made room for the tag, 4 + max(length, 8) bytes.
     @inline(__always)
-    package mutating func appendShortKey(count length: Int, head: UInt64, tail: UInt64) {
-        assert(length < 16 && count + 4 + max(length, 8) <= capacity, "room was not made")
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: count, as: UInt32.self)
-        storage.storeBytes(of: head, toByteOffset: count + 4, as: UInt64.self)
-        storage.storeBytes(of: tail, toByteOffset: count + 4 + max(length - 8, 0), as: UInt64.self)
-        count += 4 + length
+    package mutating func appendShortText(tag: UInt8?, count length: Int, head: UInt64, tail: UInt64) {
+        var at = count
+        if let tag {
+            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
+            at += 1
+        }
+        assert(length < 16 && at + 4 + max(length, 8) <= capacity, "room was not made")
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: at, as: UInt32.self)
+        storage.storeBytes(of: head, toByteOffset: at + 4, as: UInt64.self)
+        storage.storeBytes(of: tail, toByteOffset: at + 4 + max(length - 8, 0), as: UInt64.self)
+        count = at + 4 + length
     }
 
     @inline(__always)
