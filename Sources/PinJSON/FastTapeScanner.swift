@@ -5,14 +5,12 @@
 /// else, valid or not, so that the careful parser decides: its errors and its handling of the
 /// rare cases stay the only ones. When it succeeds its tape is byte for byte the careful one's
 /// (`FastTapeScannerTests` and the JSON fuzz suites check both).
-struct FastTapeScanner {
-    private let base: UnsafePointer<UInt8>
-    private let end: Int
-    private var position = 0
-    private let depthLimit: Int
-    private var deepest = 0
-    private var containers = 0
-
+///
+/// It is one loop, not one call per value: the position, the tape's end and the open container
+/// stay in registers (a scanner's fields, or a tape passed on, live in memory, and every write
+/// through the tape's raw pointer made the compiler read them again). Enclosing containers
+/// wait in `Scratch`.
+enum FastTapeScanner {
     /// The room made for a line's tape once, before scanning it, so that no write checks for
     /// room: no text takes more tape per byte than `[]` inside an array (2 bytes, or 3 with a
     /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1) and the
@@ -20,196 +18,239 @@ struct FastTapeScanner {
     static let roomPerByte = 7
     /// Longer lines go to the careful parser rather than reserve seven times their size.
     static let maximumLength = 1 << 20
+    /// Deeper nesting goes to the careful parser.
+    static let maximumDepth = 64
+
+    /// An open array or object.
+    fileprivate struct Container {
+        var isObject = false
+        /// Where its header is on the tape.
+        var header = 0
+        var members = 0
+        /// The number of containers opened before its members.
+        var first = 0
+        /// A 64-bit summary of its keys' hashes: most keys need no comparisons.
+        var seen: UInt64 = 0
+        /// Where its keys' hashes start in `Scratch`.
+        var hashBase = 0
+    }
+
+    /// What a scan keeps from one line to the next: room for the enclosing containers and for
+    /// the hashes of the keys of the open objects.
+    final class Scratch {
+        fileprivate let enclosing: UnsafeMutablePointer<Container>
+        fileprivate private(set) var hashes: UnsafeMutablePointer<UInt64>
+        private var hashCapacity = 256
+
+        init() {
+            enclosing = .allocate(capacity: maximumDepth)
+            hashes = .allocate(capacity: hashCapacity)
+        }
+
+        deinit {
+            enclosing.deallocate()
+            hashes.deallocate()
+        }
+
+        /// A text of `length` bytes has at most `length / 4` keys (`"":0,` each).
+        fileprivate func makeRoom(forTextOf length: Int) {
+            guard length / 4 + 1 > hashCapacity else { return }
+            hashes.deallocate()
+            hashCapacity = length / 4 + 1
+            hashes = .allocate(capacity: hashCapacity)
+        }
+
+        fileprivate var hashRoom: Int { hashCapacity }
+    }
 
     /// Scans `bytes` into `tape` (emptied first); the value's depth, or nil to defer to the
     /// careful parser.
-    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Int? {
-        guard let start = bytes.baseAddress, bytes.count > 0, bytes.count <= Self.maximumLength else { return nil }
-        var scanner = FastTapeScanner(base: start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, 64))
+    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, scratch: Scratch) -> Int? {
+        guard let start = bytes.baseAddress, bytes.count > 0, bytes.count <= maximumLength else { return nil }
         tape.removeAll()
-        tape.reserve(Self.roomPerByte * bytes.count + 64)
-        keyHashes.truncate(to: 0)
-        scanner.skipWhitespace()
-        guard scanner.value(depth: 0, tape: &tape, keyHashes: keyHashes) else { return nil }
-        scanner.skipWhitespace()
-        return scanner.position == scanner.end ? scanner.deepest : nil
+        tape.reserve(roomPerByte * bytes.count + 64)
+        scratch.makeRoom(forTextOf: bytes.count)
+        return scan(start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, maximumDepth),
+                    into: &tape, enclosing: scratch.enclosing, hashes: scratch.hashes, hashRoom: scratch.hashRoom)
     }
 
-    private init(base: UnsafePointer<UInt8>, end: Int, depthLimit: Int) {
-        self.base = base
-        self.end = end
-        self.depthLimit = depthLimit
-    }
-
-    @inline(__always)
-    private mutating func skipWhitespace() {
-        while position < end {
-            switch base[position] {
-            case 0x20, 0x0A, 0x0D, 0x09: position += 1
-            default: return
-            }
-        }
-    }
-
-    private mutating func value(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard position < end else { return false }
-        switch base[position] {
-        case UInt8(ascii: "{"): return object(depth: depth, tape: &tape, keyHashes: keyHashes)
-        case UInt8(ascii: "["): return array(depth: depth, tape: &tape, keyHashes: keyHashes)
-        case UInt8(ascii: "\""): return string(tape: &tape)
-        case UInt8(ascii: "t"): return literal("true", tag: UInt8(ascii: "t"), tape: &tape)
-        case UInt8(ascii: "f"): return literal("false", tag: UInt8(ascii: "f"), tape: &tape)
-        case UInt8(ascii: "n"): return literal("null", tag: UInt8(ascii: "n"), tape: &tape)
-        default: return number(tape: &tape)
-        }
-    }
-
-    /// A value inside a container: strings (most values) here, without the call.
-    @inline(__always)
-    private mutating func member(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard position < end, base[position] == UInt8(ascii: "\"") else { return value(depth: depth, tape: &tape, keyHashes: keyHashes) }
-        return string(tape: &tape)
-    }
-
-    @inline(__always)
-    private mutating func literal(_ word: StaticString, tag: UInt8, tape: inout TapeBuffer) -> Bool {
-        let count = word.utf8CodeUnitCount
-        guard end - position >= count else { return false }
-        for offset in 0..<count where base[position + offset] != word.utf8Start[offset] { return false }
-        position += count
-        tape.append(tag: tag, roomMade: true)
-        return true
-    }
-
-    private mutating func object(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard let (header, first, empty) = open(UInt8(ascii: "o"), closing: UInt8(ascii: "}"), depth: depth, tape: &tape) else { return false }
-        if empty { return true }
-        let hashBase = keyHashes.count
-        defer { keyHashes.truncate(to: hashBase) }
+    private static func scan(
+        _ base: UnsafePointer<UInt8>, end: Int, depthLimit: Int, into tape: inout TapeBuffer,
+        enclosing: UnsafeMutablePointer<Container>, hashes: UnsafeMutablePointer<UInt64>, hashRoom: Int
+    ) -> Int? {
+        // A copy in registers; the room is made, so its storage does not move.
+        var out = tape
+        defer { tape = out }
+        var position = skippingWhitespace(base, from: 0, end: end)
+        var depth = 0
+        var deepest = 0
+        var containers = 0
+        // The open container is `enclosing[depth - 1]`; its member count and key summary are
+        // kept here while it is open (the rest is read at its end).
+        var members = 0
         var seen: UInt64 = 0
-        var count = 0
-        while true {
-            // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
-            if position < end && base[position] != UInt8(ascii: "\"") { skipWhitespace() }
-            guard position < end, base[position] == UInt8(ascii: "\""), let hash = key(tape: &tape) else { return false }
-            // Keys that may be the same go to the careful parser, which knows what to do. A
-            // 64-bit summary of the hashes seen spares the comparisons for most keys.
-            let bit: UInt64 = 1 << (hash >> 58)
-            if seen & bit != 0 {
-                var slot = hashBase
-                while slot < keyHashes.count {
-                    if keyHashes[slot] == hash { return false }
-                    slot += 1
+        var hashCount = 0
+        var atKey = false
+        scanning: while true {
+            if atKey {
+                // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
+                if !(position < end && base[position] == UInt8(ascii: "\"")) {
+                    position = skippingWhitespace(base, from: position, end: end)
+                    guard position < end, base[position] == UInt8(ascii: "\"") else { return nil }
+                }
+                let start = position &+ 1
+                let hash: UInt64
+                if let (length, head, tail) = shortText(base, start: start, end: end, position: &position) {
+                    out.appendShortText(tag: nil, count: length, head: head, tail: tail)
+                    hash = Self.hash(count: length, head: head, tail: tail)
+                } else {
+                    guard let closing = restOfPlainString(base, from: position, end: end) else { return nil }
+                    let key = UnsafeRawBufferPointer(start: base + start, count: closing &- start)
+                    position = closing &+ 1
+                    out.append(tag: nil, text: key, roomMade: true)
+                    hash = Self.hash(key, base: base, end: end)
+                }
+                // Keys that may be the same go to the careful parser, which knows what to do.
+                let bit: UInt64 = 1 &<< (hash >> 58)
+                if seen & bit != 0 {
+                    var slot = enclosing[depth &- 1].hashBase
+                    while slot < hashCount {
+                        if hashes[slot] == hash { return nil }
+                        slot &+= 1
+                    }
+                }
+                seen |= bit
+                assert(hashCount < hashRoom, "room was not made for the keys")
+                hashes[hashCount] = hash
+                hashCount &+= 1
+                if !(position < end && base[position] == UInt8(ascii: ":")) {
+                    position = skippingWhitespace(base, from: position, end: end)
+                    guard position < end, base[position] == UInt8(ascii: ":") else { return nil }
+                }
+                position &+= 1
+                if position < end && base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
+                atKey = false
+            }
+            // A value.
+            guard position < end else { return nil }
+            let byte = base[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let start = position &+ 1
+                if let (length, head, tail) = shortText(base, start: start, end: end, position: &position) {
+                    out.appendShortText(tag: UInt8(ascii: "s"), count: length, head: head, tail: tail)
+                } else {
+                    guard let closing = restOfPlainString(base, from: position, end: end) else { return nil }
+                    position = closing &+ 1
+                    out.append(tag: UInt8(ascii: "s"), text: UnsafeRawBufferPointer(start: base + start, count: closing &- start), roomMade: true)
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                guard depth < depthLimit else { return nil }
+                position &+= 1
+                let isObject = byte == UInt8(ascii: "{")
+                let header = out.beginContainer(tag: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), count: 0, roomMade: true)
+                position = skippingWhitespace(base, from: position, end: end)
+                // `}` and `]` follow `{` and `[` by two.
+                if position < end && base[position] == byte &+ 2 {
+                    // Empty: closed at once, a member of the enclosing container.
+                    position &+= 1
+                    containers &+= 1
+                    deepest = max(deepest, depth &+ 1)
+                    out.finishContainer(at: header, members: 0, descendants: 0)
+                } else {
+                    if depth > 0 {
+                        enclosing[depth &- 1].members = members
+                        enclosing[depth &- 1].seen = seen
+                    }
+                    containers &+= 1
+                    enclosing[depth] = Container(isObject: isObject, header: header, first: containers, hashBase: hashCount)
+                    depth &+= 1
+                    deepest = max(deepest, depth)
+                    members = 0
+                    seen = 0
+                    atKey = isObject
+                    continue scanning
+                }
+            case UInt8(ascii: "t"):
+                guard word(base, at: position, end: end, is: "true") else { return nil }
+                position &+= 4
+                out.append(tag: UInt8(ascii: "t"), roomMade: true)
+            case UInt8(ascii: "f"):
+                guard word(base, at: position &+ 1, end: end, is: "alse") else { return nil }
+                position &+= 5
+                out.append(tag: UInt8(ascii: "f"), roomMade: true)
+            case UInt8(ascii: "n"):
+                guard word(base, at: position, end: end, is: "null") else { return nil }
+                position &+= 4
+                out.append(tag: UInt8(ascii: "n"), roomMade: true)
+            default:
+                guard let (next, tag, bits) = number(base, at: position, end: end) else { return nil }
+                position = next
+                out.append(tag: tag, bits, roomMade: true)
+            }
+            // After a value: a comma and the next member, or the end of its container (itself
+            // a value in the one enclosing it).
+            while depth > 0 {
+                members &+= 1
+                if position < end && base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
+                guard position < end else { return nil }
+                let next = base[position]
+                position &+= 1
+                let isObject = enclosing[depth &- 1].isObject
+                if next == UInt8(ascii: ",") {
+                    if isObject {
+                        atKey = true
+                    } else if position < end && base[position] <= UInt8(ascii: " ") {
+                        position = skippingWhitespace(base, from: position, end: end)
+                    }
+                    continue scanning
+                }
+                guard next == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return nil }
+                let closed = enclosing[depth &- 1]
+                out.finishContainer(at: closed.header, members: members, descendants: containers &- closed.first)
+                hashCount = closed.hashBase
+                depth &-= 1
+                if depth > 0 {
+                    members = enclosing[depth &- 1].members
+                    seen = enclosing[depth &- 1].seen
                 }
             }
-            seen |= bit
-            keyHashes.append(hash)
-            if position < end && base[position] != UInt8(ascii: ":") { skipWhitespace() }
-            guard position < end, base[position] == UInt8(ascii: ":") else { return false }
-            position += 1
-            if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
-            guard member(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
-            count += 1
-            guard let closed = closes(UInt8(ascii: "}")) else { return false }
-            if closed {
-                tape.finishContainer(at: header, members: count, descendants: containers - first)
-                return true
+            break
+        }
+        position = skippingWhitespace(base, from: position, end: end)
+        return position == end ? deepest : nil
+    }
+
+    @inline(__always)
+    private static func skippingWhitespace(_ base: UnsafePointer<UInt8>, from position: Int, end: Int) -> Int {
+        var position = position
+        while position < end {
+            switch base[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position &+= 1
+            default: return position
             }
         }
+        return position
     }
 
-    private mutating func array(depth: Int, tape: inout TapeBuffer, keyHashes: KeyHashStack) -> Bool {
-        guard let (header, first, empty) = open(UInt8(ascii: "a"), closing: UInt8(ascii: "]"), depth: depth, tape: &tape) else { return false }
-        if empty { return true }
-        var count = 0
-        while true {
-            if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
-            guard member(depth: depth + 1, tape: &tape, keyHashes: keyHashes) else { return false }
-            count += 1
-            guard let closed = closes(UInt8(ascii: "]")) else { return false }
-            if closed {
-                tape.finishContainer(at: header, members: count, descendants: containers - first)
-                return true
-            }
-        }
-    }
-
-    /// Opens the array or object at `position`: where its header is, the container count once
-    /// it is counted, and whether it closed at once (empty, and finished). Nil past the depth
-    /// limit.
+    /// Whether the 4 bytes at `position` are `expected`.
     @inline(__always)
-    private mutating func open(_ tag: UInt8, closing: UInt8, depth: Int, tape: inout TapeBuffer) -> (header: Int, first: Int, empty: Bool)? {
-        guard depth < depthLimit else { return nil }
-        position += 1
-        let header = tape.beginContainer(tag: tag, count: 0, roomMade: true)
-        containers += 1
-        deepest = max(deepest, depth + 1)
-        skipWhitespace()
-        guard position < end && base[position] == closing else { return (header, containers, false) }
-        position += 1
-        tape.finishContainer(at: header, members: 0, descendants: 0)
-        return (header, containers, true)
-    }
-
-    /// After a member: true when `closing` ends the container here, false after a comma, nil
-    /// for anything else.
-    @inline(__always)
-    private mutating func closes(_ closing: UInt8) -> Bool? {
-        if position < end && base[position] <= UInt8(ascii: " ") { skipWhitespace() }
-        guard position < end else { return nil }
-        let byte = base[position]
-        guard byte == UInt8(ascii: ",") || byte == closing else { return nil }
-        position += 1
-        return byte == closing
-    }
-
-    /// A key, from its opening quote, written to the tape; its hash (see
-    /// `hash`).
-    @inline(__always)
-    private mutating func key(tape: inout TapeBuffer) -> UInt64? {
-        let start = position &+ 1
-        if let (length, head, tail) = shortText(start: start) {
-            tape.appendShortText(tag: nil, count: length, head: head, tail: tail)
-            return Self.hash(count: length, head: head, tail: tail)
-        }
-        return longKey(start: start, tape: &tape)
-    }
-
-    /// `key` for the rest: longer keys, escapes, non-ASCII bytes, the end of the text.
-    @inline(never)
-    private mutating func longKey(start: Int, tape: inout TapeBuffer) -> UInt64? {
-        guard let key = restOfPlainString(start: start) else { return nil }
-        tape.append(tag: nil, text: key, roomMade: true)
-        return hash(key)
-    }
-
-    /// A string value, from its opening quote, written to the tape.
-    @inline(__always)
-    private mutating func string(tape: inout TapeBuffer) -> Bool {
-        let start = position &+ 1
-        if let (length, head, tail) = shortText(start: start) {
-            tape.appendShortText(tag: UInt8(ascii: "s"), count: length, head: head, tail: tail)
-            return true
-        }
-        return longString(start: start, tape: &tape)
-    }
-
-    /// `string` for the rest.
-    @inline(never)
-    private mutating func longString(start: Int, tape: inout TapeBuffer) -> Bool {
-        guard let text = restOfPlainString(start: start) else { return false }
-        tape.append(tag: UInt8(ascii: "s"), text: text, roomMade: true)
-        return true
+    private static func word(_ base: UnsafePointer<UInt8>, at position: Int, end: Int, is expected: StaticString) -> Bool {
+        guard end &- position >= 4 else { return false }
+        return UnsafeRawPointer(base + position).loadUnaligned(as: UInt32.self)
+            == UnsafeRawPointer(expected.utf8Start).loadUnaligned(as: UInt32.self)
     }
 
     /// Most keys and many values are short and ASCII: a string of up to 15 such bytes starting
     /// at `start` (after its opening quote), found in the two words there (when the text has
     /// them), loaded once: its length, first 8 bytes and last 8 (for shorter ones, `head`
-    /// holds the string and what follows it, and `tail` is `head`). Moves past its closing
-    /// quote. Otherwise nil, and `restOfPlainString` goes on from `position`, past the bytes
-    /// found plain.
+    /// holds the string and what follows it, and `tail` is `head`). Moves `position` past its
+    /// closing quote. Otherwise nil, and `position` is where `restOfPlainString` goes on from,
+    /// past the bytes found plain.
     @inline(__always)
-    private mutating func shortText(start: Int) -> (count: Int, head: UInt64, tail: UInt64)? {
+    private static func shortText(
+        _ base: UnsafePointer<UInt8>, start: Int, end: Int, position: inout Int
+    ) -> (count: Int, head: UInt64, tail: UInt64)? {
         position = start
         #if _endian(little)
         guard start &+ 16 <= end else { return nil }
@@ -238,37 +279,39 @@ struct FastTapeScanner {
         #endif
     }
 
-    /// The bytes of a string with no escapes and no control characters (valid UTF-8 is
-    /// checked) starting at `start`, after its opening quote, read from `position` (the bytes
-    /// before it were found plain); moves past the closing quote. Nil otherwise.
-    private mutating func restOfPlainString(start: Int) -> UnsafeRawBufferPointer? {
+    /// The rest of a string with no escapes and no control characters (valid UTF-8 is
+    /// checked), from `position` (the bytes before it, after the opening quote, were found
+    /// plain): where its closing quote is. Nil otherwise.
+    @inline(never)
+    private static func restOfPlainString(_ base: UnsafePointer<UInt8>, from position: Int, end: Int) -> Int? {
+        var position = position
         while true {
             position = skippingPlainWords(UnsafeRawPointer(base), from: position, end: end)
             guard position < end else { return nil }
             let byte = base[position]
-            if byte == UInt8(ascii: "\"") {
-                defer { position += 1 }
-                return UnsafeRawBufferPointer(start: base + start, count: position - start)
-            }
+            if byte == UInt8(ascii: "\"") { return position }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
             if byte >= 0x80 {
                 guard let length = utf8SequenceLength(UnsafeRawPointer(base), at: position, end: end) else { return nil }
-                position += length
+                position &+= length
             } else {
-                position += 1
+                position &+= 1
             }
         }
     }
 
     /// Integers of up to 18 digits, and decimals without exponent whose digits fit in 2^53
-    /// (converted with one exact division, as the careful parser's fast path does).
-    private mutating func number(tape: inout TapeBuffer) -> Bool {
+    /// (converted with one exact division, as the careful parser's fast path does): where the
+    /// number ends, and its tag and bits on the tape.
+    @inline(never)
+    private static func number(_ base: UnsafePointer<UInt8>, at start: Int, end: Int) -> (next: Int, tag: UInt8, bits: UInt64)? {
+        var position = start
         var negative = false
         if base[position] == UInt8(ascii: "-") {
             negative = true
             position += 1
         }
-        guard position < end else { return false }
+        guard position < end else { return nil }
         var significand: UInt64 = 0
         var digits = 0
         if base[position] == UInt8(ascii: "0") {
@@ -279,7 +322,7 @@ struct FastTapeScanner {
                 digits += 1
                 position += 1
             }
-            guard digits > 0, digits <= 18 else { return false }
+            guard digits > 0, digits <= 18 else { return nil }
         }
         var fractionDigits = 0
         if position < end && base[position] == UInt8(ascii: ".") {
@@ -289,17 +332,15 @@ struct FastTapeScanner {
                 fractionDigits += 1
                 position += 1
             }
-            guard fractionDigits > 0, digits + fractionDigits <= 15 else { return false }
+            guard fractionDigits > 0, digits + fractionDigits <= 15 else { return nil }
         }
-        if position < end && (base[position] == UInt8(ascii: "e") || base[position] == UInt8(ascii: "E")) { return false }
+        if position < end && (base[position] == UInt8(ascii: "e") || base[position] == UInt8(ascii: "E")) { return nil }
         if fractionDigits == 0 {
             let magnitude = Int64(significand)
-            tape.append(tag: UInt8(ascii: "i"), UInt64(bitPattern: negative ? -magnitude : magnitude), roomMade: true)
-        } else {
-            let value = Double(significand) / Self.powersOfTen[fractionDigits]
-            tape.append(tag: UInt8(ascii: "d"), (negative ? -value : value).bitPattern, roomMade: true)
+            return (position, UInt8(ascii: "i"), UInt64(bitPattern: negative ? -magnitude : magnitude))
         }
-        return true
+        let value = Double(significand) / Self.powersOfTen[fractionDigits]
+        return (position, UInt8(ascii: "d"), (negative ? -value : value).bitPattern)
     }
 
     private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
@@ -307,20 +348,20 @@ struct FastTapeScanner {
     /// Length, first and last 8 bytes, mixed: equal keys hash alike, and keys of one object
     /// seldom share all three (when they do, the careful parser compares them).
     @inline(__always)
-    private func hash(_ key: UnsafeRawBufferPointer) -> UInt64 {
-        let start = UnsafeRawPointer(key.baseAddress!)
+    private static func hash(_ key: UnsafeRawBufferPointer, base: UnsafePointer<UInt8>, end: Int) -> UInt64 {
+        guard let start = key.baseAddress else { return hash(count: 0, head: 0, tail: 0) }
         if key.count >= 8 {
-            return Self.hash(count: key.count, head: start.loadUnaligned(as: UInt64.self),
-                             tail: (start + key.count - 8).loadUnaligned(as: UInt64.self))
+            return hash(count: key.count, head: start.loadUnaligned(as: UInt64.self),
+                        tail: (start + key.count - 8).loadUnaligned(as: UInt64.self))
         } else if start - UnsafeRawPointer(base) + 8 <= end {
             // The bytes after a key (its closing quote, at least) are in the text: load 8, keep
             // the key's.
             let word = start.loadUnaligned(as: UInt64.self)
-            return Self.hash(count: key.count, head: word, tail: word)
+            return hash(count: key.count, head: word, tail: word)
         } else {
             var word: UInt64 = 0
             for offset in 0..<key.count { word |= UInt64(key[offset]) << (8 * UInt64(offset)) }
-            return Self.hash(count: key.count, head: word, tail: word)
+            return hash(count: key.count, head: word, tail: word)
         }
     }
 

@@ -33,13 +33,14 @@ package struct TapeBuffer {
     }
 
     // `roomMade`: the caller reserved room for everything it writes (the fast scanner does,
-    // once per line), so the check per write is left out.
+    // once per line), so the check per write is left out. Offsets stay within the storage:
+    // their sums cannot overflow, and wrapping arithmetic spares the overflow checks.
 
     @inline(__always)
     package mutating func append(tag: UInt8, roomMade: Bool = false) {
         if !roomMade { reserve(1) } else { assert(count + 1 <= capacity, "room was not made") }
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        count += 1
+        count &+= 1
     }
 
     @inline(__always)
@@ -58,21 +59,21 @@ package struct TapeBuffer {
         var at = count
         if let tag {
             storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at += 1
+            at &+= 1
         }
-        assert(length < 16 && at + 4 + max(length, 8) <= capacity, "room was not made")
+        assert(length < 16 && at &+ 4 &+ max(length, 8) <= capacity, "room was not made")
         storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: at, as: UInt32.self)
-        storage.storeBytes(of: head, toByteOffset: at + 4, as: UInt64.self)
-        storage.storeBytes(of: tail, toByteOffset: at + 4 + max(length - 8, 0), as: UInt64.self)
-        count = at + 4 + length
+        storage.storeBytes(of: head, toByteOffset: at &+ 4, as: UInt64.self)
+        storage.storeBytes(of: tail, toByteOffset: at &+ 4 &+ max(length &- 8, 0), as: UInt64.self)
+        count = at &+ 4 &+ length
     }
 
     @inline(__always)
     package mutating func append(tag: UInt8, _ value: UInt64, roomMade: Bool = false) {
         if !roomMade { reserve(9) } else { assert(count + 9 <= capacity, "room was not made") }
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
-        count += 9
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count &+ 1, as: UInt64.self)
+        count &+= 9
     }
 
     /// Raw bytes, as they are.
@@ -90,11 +91,11 @@ package struct TapeBuffer {
         var at = count
         if let tag {
             storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at += 1
+            at &+= 1
         }
         storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
-        if let base = bytes.baseAddress { copyBytes(from: base, to: storage + at + 4, count: bytes.count) }
-        count = at + 4 + bytes.count
+        if let base = bytes.baseAddress { copyBytes(from: base, to: storage + (at &+ 4), count: bytes.count) }
+        count = at &+ 4 &+ bytes.count
     }
 
     package mutating func append(tag: UInt8?, text: borrowing String) {
@@ -110,16 +111,16 @@ package struct TapeBuffer {
         if !roomMade { reserve(13) } else { assert(count + 13 <= capacity, "room was not made") }
         let offset = count
         storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
-        count += 13
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset &+ 1, as: UInt32.self)
+        count &+= 13
         return offset
     }
 
     @inline(__always)
     package func finishContainer(at offset: Int, members: Int? = nil, descendants: Int) {
-        if let members { patch(members, at: offset + 1) }
-        patch(count - (offset + 13), at: offset + 5)
-        patch(descendants, at: offset + 9)
+        if let members { patch(members, at: offset &+ 1) }
+        patch(count &- (offset &+ 13), at: offset &+ 5)
+        patch(descendants, at: offset &+ 9)
     }
 
     @inline(__always)
