@@ -131,7 +131,8 @@ package struct TapeBuffer {
 
 
 /// Copies `count` bytes. Most copies in tapes and JSON text are short keys and values: those
-/// are copied in place, without a call to `memmove` (which cost more than the copy).
+/// of up to 32 bytes are copied in place, without a call to `memmove` (which cost more than the
+/// copy).
 @inline(__always)
 func copyBytes(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, count: Int) {
     // Two overlapping loads and stores cover any length in a range.
@@ -145,6 +146,16 @@ func copyBytes(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer
         let tail = source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
         target.storeBytes(of: head, as: UInt32.self)
         target.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+    } else if count > 16 && count <= 32 {
+        // Four loads before any store, as above (the ranges may overlap).
+        let first = source.loadUnaligned(as: UInt64.self)
+        let second = source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let third = source.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
+        let last = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        target.storeBytes(of: first, as: UInt64.self)
+        target.storeBytes(of: second, toByteOffset: 8, as: UInt64.self)
+        target.storeBytes(of: third, toByteOffset: count - 16, as: UInt64.self)
+        target.storeBytes(of: last, toByteOffset: count - 8, as: UInt64.self)
     } else if count < 4 {
         for offset in 0..<count {
             target.storeBytes(of: source.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)
