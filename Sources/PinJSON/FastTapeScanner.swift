@@ -82,6 +82,16 @@ enum FastTapeScanner {
         var out = tape
         defer { tape = out }
         var position = skippingWhitespace(base, from: 0, end: end)
+        guard position < end else { return nil }
+        // The last byte that is not white space. When the value is an array or an object it
+        // must be `}` or `]`: then every byte the scan looks for (a quote, a colon, a comma, the
+        // start of a value, white space, a digit) is found at or before it, so that reading
+        // the byte at `position` needs no check against `end` until a container closes there.
+        var limit = end &- 1
+        while base[limit] == 0x20 || base[limit] == 0x0A || base[limit] == 0x0D || base[limit] == 0x09 { limit &-= 1 }
+        if base[position] == UInt8(ascii: "{") || base[position] == UInt8(ascii: "[") {
+            guard base[limit] == UInt8(ascii: "}") || base[limit] == UInt8(ascii: "]") else { return nil }
+        }
         var depth = 0
         var deepest = 0
         var containers = 0
@@ -94,7 +104,8 @@ enum FastTapeScanner {
         scanning: while true {
             if atKey {
                 // Compact text (what SDKs send) has no whitespace: look for the expected byte first.
-                if !(position < end && base[position] == UInt8(ascii: "\"")) {
+                assert(position <= limit)
+                if base[position] != UInt8(ascii: "\"") {
                     position = skippingWhitespace(base, from: position, end: end)
                     guard position < end, base[position] == UInt8(ascii: "\"") else { return nil }
                 }
@@ -123,16 +134,18 @@ enum FastTapeScanner {
                 assert(hashCount < hashRoom, "room was not made for the keys")
                 hashes[hashCount] = hash
                 hashCount &+= 1
-                if !(position < end && base[position] == UInt8(ascii: ":")) {
+                assert(position <= limit)
+                if base[position] != UInt8(ascii: ":") {
                     position = skippingWhitespace(base, from: position, end: end)
                     guard position < end, base[position] == UInt8(ascii: ":") else { return nil }
                 }
                 position &+= 1
-                if position < end && base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
+                assert(position <= limit)
+                if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
                 atKey = false
             }
             // A value.
-            guard position < end else { return nil }
+            assert(position <= limit)
             let byte = base[position]
             switch byte {
             case UInt8(ascii: "\""):
@@ -150,9 +163,12 @@ enum FastTapeScanner {
                 let isObject = byte == UInt8(ascii: "{")
                 let header = out.beginContainer(tag: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), count: 0, roomMade: true)
                 position = skippingWhitespace(base, from: position, end: end)
+                assert(position <= limit)
                 // `}` and `]` follow `{` and `[` by two.
-                if position < end && base[position] == byte &+ 2 {
-                    // Empty: closed at once, a member of the enclosing container.
+                if base[position] == byte &+ 2 {
+                    // Empty: closed at once, a member of the enclosing container (which cannot
+                    // end after the last byte).
+                    if position == limit && depth > 0 { return nil }
                     position &+= 1
                     containers &+= 1
                     deepest = max(deepest, depth &+ 1)
@@ -192,15 +208,15 @@ enum FastTapeScanner {
             // a value in the one enclosing it).
             while depth > 0 {
                 members &+= 1
-                if position < end && base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
-                guard position < end else { return nil }
+                assert(position <= limit)
+                if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
                 let next = base[position]
                 position &+= 1
                 let isObject = enclosing[depth &- 1].isObject
                 if next == UInt8(ascii: ",") {
                     if isObject {
                         atKey = true
-                    } else if position < end && base[position] <= UInt8(ascii: " ") {
+                    } else if base[position] <= UInt8(ascii: " ") {
                         position = skippingWhitespace(base, from: position, end: end)
                     }
                     continue scanning
@@ -211,6 +227,8 @@ enum FastTapeScanner {
                 hashCount = closed.hashBase
                 depth &-= 1
                 if depth > 0 {
+                    // The enclosing container cannot end after the last byte.
+                    if position > limit { return nil }
                     members = enclosing[depth &- 1].members
                     seen = enclosing[depth &- 1].seen
                 }

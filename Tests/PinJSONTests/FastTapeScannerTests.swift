@@ -105,6 +105,24 @@ final class FastTapeScannerTests: XCTestCase {
         }
     }
 
+    /// The scan reads bytes without checking the end of the text until a container closes at
+    /// the last byte that is not white space (see `FastTapeScanner.scan`): texts cut short
+    /// anywhere, or closed early, must be declined like any other the parser rejects.
+    func testTextsCutShortAgree() {
+        let parser = JSONTapeParser()
+        let event = Array(#"{"a":{"b":[1,{"c":"dddddddddddddddddddd"},[]],"e":{}},"f":[[true,false,null,-1.5]],"g":"h"}"#.utf8)
+        for length in 0...event.count {
+            let prefix = Array(event[..<length])
+            for text in [prefix, prefix + Array("}".utf8), prefix + Array("]".utf8), prefix + Array("}  \n".utf8), prefix + Array(" ]\t".utf8)] {
+                assertAgrees(text, "cut at \(length)")
+            }
+        }
+        for text in [#"{"a":{}"#, #"{"a":{"b":1}"#, "[[]", "[[1]", "[{}", "[[] ", "{\"a\":[]  ", #"{"a":"}"#, "[1,[2]] ", #"{"a":1}}"#, "[ ]  \n", "[1]]", "{}]"] {
+            XCTAssertEqual(parser.fastPathTakes(Array(text.utf8)), (try? JSONParser().parse(text)) != nil, text)
+            assertAgrees(Array(text.utf8), text)
+        }
+    }
+
     func testRandomNumbersAgree() {
         var random = SplitMix64(seed: 0xFA57)
         for _ in 0..<5000 {
