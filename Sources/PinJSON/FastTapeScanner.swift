@@ -99,6 +99,8 @@ enum FastTapeScanner {
         // kept here while it is open (the rest is read at its end).
         var members = 0
         var seen: UInt64 = 0
+        /// `}` or `]`, what closes it.
+        var closer: UInt8 = 0
         var hashCount = 0
         var atKey = false
         scanning: while true {
@@ -184,6 +186,7 @@ enum FastTapeScanner {
                     deepest = max(deepest, depth)
                     members = 0
                     seen = 0
+                    closer = byte &+ 2
                     atKey = isObject
                     continue scanning
                 }
@@ -212,16 +215,15 @@ enum FastTapeScanner {
                 if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
                 let next = base[position]
                 position &+= 1
-                let isObject = enclosing[depth &- 1].isObject
                 if next == UInt8(ascii: ",") {
-                    if isObject {
+                    if closer == UInt8(ascii: "}") {
                         atKey = true
                     } else if base[position] <= UInt8(ascii: " ") {
                         position = skippingWhitespace(base, from: position, end: end)
                     }
                     continue scanning
                 }
-                guard next == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else { return nil }
+                guard next == closer else { return nil }
                 let closed = enclosing[depth &- 1]
                 out.finishContainer(at: closed.header, members: members, descendants: containers &- closed.first)
                 hashCount = closed.hashBase
@@ -231,6 +233,7 @@ enum FastTapeScanner {
                     if position > limit { return nil }
                     members = enclosing[depth &- 1].members
                     seen = enclosing[depth &- 1].seen
+                    closer = enclosing[depth &- 1].isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 }
             }
             break
