@@ -387,17 +387,14 @@ enum FastTapeScanner {
     }
 
     /// The hash of a key of `count` bytes from its first 8 bytes and its last 8; a key shorter
-    /// than 8 bytes is `head` alone, of which the bytes past the key are left out.
+    /// than 8 bytes is `head` alone, of which the bytes past the key are left out. One
+    /// multiplication mixes them (its top bits, which `seen` uses, depend on every bit).
     @inline(__always)
     private static func hash(count: Int, head: UInt64, tail: UInt64) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var hash = UInt64(truncatingIfNeeded: count) &* multiplier
-        if count >= 8 {
-            hash = (hash ^ head) &* multiplier
-            hash = (hash ^ tail) &* multiplier
-        } else {
-            hash = (hash ^ (head & ((1 &<< (8 * UInt64(count))) &- 1))) &* multiplier
-        }
-        return hash ^ (hash >> 29)
+        let words = count >= 8
+            ? head ^ (tail << 29 | tail >> 35)
+            : head & ((1 &<< (8 * UInt64(count))) &- 1)
+        return (words ^ UInt64(truncatingIfNeeded: count)) &* multiplier
     }
 }
