@@ -100,16 +100,8 @@ private let powersOfTen: [Double] = [
 @inline(__always)
 func skippingPlainWords(_ base: UnsafeRawPointer, from position: Int, end: Int) -> Int {
     var position = position
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highs: UInt64 = 0x8080_8080_8080_8080
     while position + 8 <= end {
-        let word = (base + position).loadUnaligned(as: UInt64.self)
-        let control = (word &- ones &* 0x20) & ~word
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
-        let quote = (quotes &- ones) & ~quotes
-        let backslash = (backslashes &- ones) & ~backslashes
-        let special = (control | quote | backslash | word) & highs
+        let special = attentionFlags((base + position).loadUnaligned(as: UInt64.self))
         if special != 0 {
             #if _endian(little)
             // The lowest flag is exact (borrows only run upwards, to later bytes): go
@@ -121,6 +113,21 @@ func skippingPlainWords(_ base: UnsafeRawPointer, from position: Int, end: Int) 
         position += 8
     }
     return position
+}
+
+/// The high bit of each byte of `word` that needs attention in a JSON string (a control
+/// character, `"`, `\` or a non-ASCII byte); bytes after the first flagged one may be flagged
+/// wrongly (borrows run upwards), the first flag is exact.
+@inline(__always)
+func attentionFlags(_ word: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highs: UInt64 = 0x8080_8080_8080_8080
+    let control = (word &- ones &* 0x20) & ~word
+    let quotes = word ^ (ones &* 0x22)
+    let backslashes = word ^ (ones &* 0x5C)
+    let quote = (quotes &- ones) & ~quotes
+    let backslash = (backslashes &- ones) & ~backslashes
+    return (control | quote | backslash | word) & highs
 }
 
 /// The length of the well-formed UTF-8 sequence starting at `position` (no overlongs, no

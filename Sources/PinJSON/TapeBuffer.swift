@@ -33,13 +33,14 @@ package struct TapeBuffer {
     }
 
     // `roomMade`: the caller reserved room for everything it writes (the fast scanner does,
-    // once per line), so the check per write is left out.
+    // once per line), so the check per write is left out. Offsets stay within the storage:
+    // their sums cannot overflow, and wrapping arithmetic spares the overflow checks.
 
     @inline(__always)
     package mutating func append(tag: UInt8, roomMade: Bool = false) {
         if !roomMade { reserve(1) } else { assert(count + 1 <= capacity, "room was not made") }
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        count += 1
+        count &+= 1
     }
 
     @inline(__always)
@@ -49,12 +50,30 @@ package struct TapeBuffer {
         count += 4
     }
 
+    /// A string or key (`tag` nil) of at most 15 bytes, from words the caller loaded from the
+    /// text: `head`, its first 8 bytes, and `tail`, its last 8 (when shorter than 8 bytes,
+    /// `head` holds it and what follows it in the text: written past its end, where what comes
+    /// next overwrites it). The caller made room for the tag, 4 + max(length, 8) bytes.
+    @inline(__always)
+    package mutating func appendShortText(tag: UInt8?, count length: Int, head: UInt64, tail: UInt64) {
+        var at = count
+        if let tag {
+            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
+            at &+= 1
+        }
+        assert(length < 16 && at &+ 4 &+ max(length, 8) <= capacity, "room was not made")
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: at, as: UInt32.self)
+        storage.storeBytes(of: head, toByteOffset: at &+ 4, as: UInt64.self)
+        storage.storeBytes(of: tail, toByteOffset: at &+ 4 &+ max(length &- 8, 0), as: UInt64.self)
+        count = at &+ 4 &+ length
+    }
+
     @inline(__always)
     package mutating func append(tag: UInt8, _ value: UInt64, roomMade: Bool = false) {
         if !roomMade { reserve(9) } else { assert(count + 9 <= capacity, "room was not made") }
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
-        storage.storeBytes(of: value.littleEndian, toByteOffset: count + 1, as: UInt64.self)
-        count += 9
+        storage.storeBytes(of: value.littleEndian, toByteOffset: count &+ 1, as: UInt64.self)
+        count &+= 9
     }
 
     /// Raw bytes, as they are.
@@ -72,11 +91,11 @@ package struct TapeBuffer {
         var at = count
         if let tag {
             storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at += 1
+            at &+= 1
         }
         storage.storeBytes(of: UInt32(truncatingIfNeeded: bytes.count).littleEndian, toByteOffset: at, as: UInt32.self)
-        if let base = bytes.baseAddress { copyBytes(from: base, to: storage + at + 4, count: bytes.count) }
-        count = at + 4 + bytes.count
+        if let base = bytes.baseAddress { copyBytes(from: base, to: storage + (at &+ 4), count: bytes.count) }
+        count = at &+ 4 &+ bytes.count
     }
 
     package mutating func append(tag: UInt8?, text: borrowing String) {
@@ -92,16 +111,16 @@ package struct TapeBuffer {
         if !roomMade { reserve(13) } else { assert(count + 13 <= capacity, "room was not made") }
         let offset = count
         storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset + 1, as: UInt32.self)
-        count += 13
+        storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset &+ 1, as: UInt32.self)
+        count &+= 13
         return offset
     }
 
     @inline(__always)
     package func finishContainer(at offset: Int, members: Int? = nil, descendants: Int) {
-        if let members { patch(members, at: offset + 1) }
-        patch(count - (offset + 13), at: offset + 5)
-        patch(descendants, at: offset + 9)
+        if let members { patch(members, at: offset &+ 1) }
+        patch(count &- (offset &+ 13), at: offset &+ 5)
+        patch(descendants, at: offset &+ 9)
     }
 
     @inline(__always)
@@ -112,7 +131,8 @@ package struct TapeBuffer {
 
 
 /// Copies `count` bytes. Most copies in tapes and JSON text are short keys and values: those
-/// are copied in place, without a call to `memmove` (which cost more than the copy).
+/// of up to 32 bytes are copied in place, without a call to `memmove` (which cost more than the
+/// copy).
 @inline(__always)
 func copyBytes(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer, count: Int) {
     // Two overlapping loads and stores cover any length in a range.
@@ -126,6 +146,16 @@ func copyBytes(from source: UnsafeRawPointer, to target: UnsafeMutableRawPointer
         let tail = source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
         target.storeBytes(of: head, as: UInt32.self)
         target.storeBytes(of: tail, toByteOffset: count - 4, as: UInt32.self)
+    } else if count > 16 && count <= 32 {
+        // Four loads before any store, as above (the ranges may overlap).
+        let first = source.loadUnaligned(as: UInt64.self)
+        let second = source.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        let third = source.loadUnaligned(fromByteOffset: count - 16, as: UInt64.self)
+        let last = source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        target.storeBytes(of: first, as: UInt64.self)
+        target.storeBytes(of: second, toByteOffset: 8, as: UInt64.self)
+        target.storeBytes(of: third, toByteOffset: count - 16, as: UInt64.self)
+        target.storeBytes(of: last, toByteOffset: count - 8, as: UInt64.self)
     } else if count < 4 {
         for offset in 0..<count {
             target.storeBytes(of: source.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self)

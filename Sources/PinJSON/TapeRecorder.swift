@@ -89,7 +89,7 @@ public final class JSONTapeParser {
     /// For `FastTapeScanner`, kept from one text to the next.
     // One thread at a time (the parser is not Sendable): no dynamic exclusivity checks needed.
     @exclusivity(unchecked) private var fastTape = TapeBuffer()
-    private let keyHashes = KeyHashStack()
+    private let scratch = FastTapeScanner.Scratch()
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser
@@ -101,7 +101,7 @@ public final class JSONTapeParser {
     /// duplicate keys the tape of what `parse` makes of it (the last value wins, in the first
     /// one's place).
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
-        if let depth = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, into: &fastTape, keyHashes: keyHashes) {
+        if let depth = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) {
             return JSONTape(encoded: [UInt8](fastTape.bytes), depth: depth)
         }
         return try parseCarefully(bytes)
@@ -123,7 +123,7 @@ public final class JSONTapeParser {
 
     /// Whether the fast path takes `bytes` (for tests and benchmarks).
     package func fastPathTakes(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, into: &fastTape, keyHashes: keyHashes) != nil }
+        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) != nil }
     }
 }
 

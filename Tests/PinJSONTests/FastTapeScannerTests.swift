@@ -75,6 +75,54 @@ final class FastTapeScannerTests: XCTestCase {
         XCTAssertTrue(JSONTapeParser(parser: JSONParser(maxDepth: 3)).fastPathTakes(Array("[[[1]]]".utf8)))
     }
 
+    /// Short keys are found, hashed and copied a word at a time when 16 bytes of text follow
+    /// them, byte by byte otherwise: every length, with an odd byte anywhere, near the end of the
+    /// text or not, and duplicates found whichever way each key was read.
+    func testKeysOfEveryLengthAgree() {
+        let parser = JSONTapeParser()
+        let padding = #","pad":"\#(String(repeating: "p", count: 20))"}"#
+        for length in 0...24 {
+            let key = Array((0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+            var variants = [key]
+            for position in 0..<length {
+                for odd: [UInt8] in [[0x5C, 0x22], [0x5C, 0x5C], [0x01], [0x7F], [0xC3, 0xA9], [0xFF], [0x80], [0xE2, 0x82, 0xAC]] {
+                    variants.append(Array(key[..<position]) + odd + Array(key[(position + 1)...]))
+                }
+            }
+            for variant in variants {
+                let member = [0x22] + variant + Array(#"":1"#.utf8)
+                for text in [[0x7B] + member + [0x7D], [0x7B] + member + Array(padding.utf8), Array(#"{"x":{"#.utf8) + member + Array("}}".utf8)] {
+                    assertAgrees(text, "key of \(length) bytes")
+                }
+            }
+            let member = #""\#(String(decoding: key, as: UTF8.self))":1"#
+            for text in ["{\(member)}", "{\(member)\(padding)", "{\(member),\(member)}", "{\(member),\(member)\(padding)",
+                         "{\(member)\(padding.dropLast()),\(member)}"] {
+                let takes = parser.fastPathTakes(Array(text.utf8))
+                XCTAssertEqual(takes, !text.contains("\(member),\(member)") && !text.hasSuffix(",\(member)}"), text)
+                assertAgrees(Array(text.utf8), text)
+            }
+        }
+    }
+
+    /// The scan reads bytes without checking the end of the text until a container closes at
+    /// the last byte that is not white space (see `FastTapeScanner.scan`): texts cut short
+    /// anywhere, or closed early, must be declined like any other the parser rejects.
+    func testTextsCutShortAgree() {
+        let parser = JSONTapeParser()
+        let event = Array(#"{"a":{"b":[1,{"c":"dddddddddddddddddddd"},[]],"e":{}},"f":[[true,false,null,-1.5]],"g":"h"}"#.utf8)
+        for length in 0...event.count {
+            let prefix = Array(event[..<length])
+            for text in [prefix, prefix + Array("}".utf8), prefix + Array("]".utf8), prefix + Array("}  \n".utf8), prefix + Array(" ]\t".utf8)] {
+                assertAgrees(text, "cut at \(length)")
+            }
+        }
+        for text in [#"{"a":{}"#, #"{"a":{"b":1}"#, "[[]", "[[1]", "[{}", "[[] ", "{\"a\":[]  ", #"{"a":"}"#, "[1,[2]] ", #"{"a":1}}"#, "[ ]  \n", "[1]]", "{}]"] {
+            XCTAssertEqual(parser.fastPathTakes(Array(text.utf8)), (try? JSONParser().parse(text)) != nil, text)
+            assertAgrees(Array(text.utf8), text)
+        }
+    }
+
     func testRandomNumbersAgree() {
         var random = SplitMix64(seed: 0xFA57)
         for _ in 0..<5000 {
