@@ -80,7 +80,8 @@ package struct TapeBuffer {
     @inline(__always)
     package mutating func append(raw bytes: UnsafeRawBufferPointer) {
         reserve(bytes.count)
-        if let base = bytes.baseAddress { (storage + count).copyMemory(from: base, byteCount: bytes.count) }
+        // Most are one value (a copied member): short, so no call to `memmove`.
+        if let base = bytes.baseAddress { copyBytes(from: base, to: storage + count, count: bytes.count) }
         count += bytes.count
     }
 
