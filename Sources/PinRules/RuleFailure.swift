@@ -31,6 +31,9 @@ extension MappingSession {
     }
 
     /// `callHook` with the values as tapes (see `LuaSandbox.callReturningTapes`).
+    // Out of line: inlined, its error path left the caller destroying two empty failures per
+    // event.
+    @inline(never)
     func callHookReturningTapes(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
                                 original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONTape> {
         do {
