@@ -134,31 +134,38 @@ public struct Outcome: Sendable, Equatable {
     /// Writes `json` to `writer` without building it first (this runs once per event).
     public func write(to writer: inout JSONWriter) {
         var first = true
-        // `name` is the key quoted, with its colon.
-        func key(_ name: StaticString) {
-            writer.writeRaw(first ? "{" : ",")
+        // A key quoted, with its colon, in two spellings: opening the object, or after a comma
+        // (one write, not two: most outcomes have five keys).
+        func key(_ opening: StaticString, _ following: StaticString) {
+            writer.writeRaw(first ? opening : following)
             first = false
-            writer.writeRaw(name)
         }
-        if let line { key("\"line\":"); writer.writeInteger(Int64(line)) }
+        if let line { key("{\"line\":", ",\"line\":"); writer.writeInteger(Int64(line)) }
         switch messageIdStorage {
-        case .value(let messageId?): key("\"messageId\":"); writer.write(messageId)
-        case .tape(let tape, let node): key("\"messageId\":"); writer.write(tape, at: node)
+        case .value(let messageId?): key("{\"messageId\":", ",\"messageId\":"); writer.write(messageId)
+        case .tape(let tape, let node): key("{\"messageId\":", ",\"messageId\":"); writer.write(tape, at: node)
         case .value(nil): break
         }
-        key("\"status\":"); writer.write(string: status.rawValue)
+        // The status with its key, written as one piece.
+        switch status {
+        case .sent: key("{\"status\":\"sent\"", ",\"status\":\"sent\"")
+        case .dropped: key("{\"status\":\"dropped\"", ",\"status\":\"dropped\"")
+        case .skipped: key("{\"status\":\"skipped\"", ",\"status\":\"skipped\"")
+        case .error: key("{\"status\":\"error\"", ",\"status\":\"error\"")
+        case .invalid: key("{\"status\":\"invalid\"", ",\"status\":\"invalid\"")
+        }
         if status == .sent {
-            key("\"pintrk\":")
+            writer.writeRaw(",\"pintrk\":")
             if case .encoded(let encoded) = callStorage {
                 writer.write(encoded.tape, at: encoded.tape.root)
             } else {
                 writeCalls(to: &writer)
             }
         }
-        if let reason { key("\"reason\":"); writer.write(string: reason) }
-        if let rule { key("\"rule\":"); writer.write(string: rule) }
+        if let reason { key("{\"reason\":", ",\"reason\":"); writer.write(string: reason) }
+        if let rule { key("{\"rule\":", ",\"rule\":"); writer.write(string: rule) }
         if let failure {
-            key("\"error\":")
+            key("{\"error\":", ",\"error\":")
             writer.writeRaw("{\"kind\":")
             writer.write(string: failure.kind)
             writer.writeRaw(",\"message\":")
@@ -168,10 +175,10 @@ public struct Outcome: Sendable, Equatable {
             if let limit = failure.limit { writer.writeRaw(",\"limit\":"); writer.write(string: limit) }
             writer.writeRaw("}")
         }
-        if let event { key("\"event\":"); writer.write(event) }
-        if let raw { key("\"raw\":"); writer.write(string: raw) }
-        if !warnings.isEmpty { key("\"warnings\":"); Self.write(strings: warnings, to: &writer) }
-        if !logs.isEmpty { key("\"logs\":"); Self.write(strings: logs, to: &writer) }
+        if let event { key("{\"event\":", ",\"event\":"); writer.write(event) }
+        if let raw { key("{\"raw\":", ",\"raw\":"); writer.write(string: raw) }
+        if !warnings.isEmpty { key("{\"warnings\":", ",\"warnings\":"); Self.write(strings: warnings, to: &writer) }
+        if !logs.isEmpty { key("{\"logs\":", ",\"logs\":"); Self.write(strings: logs, to: &writer) }
         writer.writeRaw(first ? "{}" : "}")
     }
 
