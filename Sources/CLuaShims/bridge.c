@@ -126,6 +126,27 @@ typedef struct added_key {
     uint8_t bytes[ADDED_KEY_MAX];
 } added_key;
 
+// The members of the waiting object looked up last (see waiting_member), as far as lookups
+// have walked them: a rule reads several fields of one object (e.messageId, e.event,
+// e.properties), and each walk would skip again every member before the one it wants. It
+// holds addresses in a document's tape, which never changes; a document's address is reused
+// only by a new document, which only pinrules_push_tape makes, and that empties this.
+#define LENGTH_BUCKETS 16
+typedef struct member_cache {
+    const lazy_doc *doc;      // NULL: empty
+    uint32_t number;          // the object's container number
+    uint32_t count;           // its members
+    uint32_t walked;          // the first `walked` of them are recorded below
+    uint32_t next_child;      // then: the number of the next container,
+    const uint8_t *next;      // and where the next member is on the tape
+    uint32_t made;            // a table likely looked up next: the last found, or the first argument
+    // Bit i of by_length[k % LENGTH_BUCKETS]: member i's key is k bytes long (candidates for a
+    // key at a glance, in member order).
+    uint32_t by_length[LENGTH_BUCKETS];
+    const uint8_t *key[PARTIAL_MAX];   // a member's key bytes (its length before, its value after)
+    uint32_t child[PARTIAL_MAX];       // the number its value's first container has
+} member_cache;
+
 // The current call's document and the members of the tables filled during it.
 struct pinrules_origins {
     lazy_doc *doc;
@@ -142,6 +163,7 @@ struct pinrules_origins {
     added_key added[ADDED_MAX];
     uint32_t added_count;
     string_cache strings;
+    member_cache looked_up;
 };
 
 // In each waiting table: its document. No rule can make this key (a light userdata), and a
@@ -166,6 +188,7 @@ void pinrules_origins_forget(pinrules_ctx *ctx) {
         ctx->origins->member_count = 0;
         ctx->origins->added_count = 0;
         ctx->origins->anchored = 0;
+        ctx->origins->looked_up.doc = NULL;
     }
 }
 
@@ -533,28 +556,78 @@ int pinrules_fill_if_lazy(lua_State *L, int index) {
 // where its value is on the tape and the number its first container has.
 static lazy_doc *waiting_member(lua_State *L, uint32_t *number, uint32_t *member, const uint8_t **value, uint32_t *child) {
     if (lua_type(L, 2) != LUA_TSTRING) return NULL;
-    lazy_doc *doc = waiting_doc(L, 1, number);
-    if (!doc) return NULL;
-    const uint8_t *p = doc->nodes[*number].at;
-    container_header h;
-    if (!read_header(&p, doc->tape_end, &h)) malformed(L);
-    if (h.kind != 'o' || h.count > PARTIAL_MAX) return NULL;
+    struct pinrules_origins *o = pinrules_getctx(L)->origins;
+    member_cache *c = &o->looked_up;
+    // This call's tables stay alive (anchored), so the node holding this address is the one
+    // waiting_doc would find in the call's index: checked for the likely ones without probing.
+    const void *table = lua_topointer(L, 1);
+    lazy_doc *doc = o->doc;
+    if (doc && table && c->doc == doc && doc->nodes[c->number].table == table) {
+        *number = c->number;
+    } else {
+        if (doc && table && c->made < doc->node_count && doc->nodes[c->made].table == table) {
+            *number = c->made;
+        } else {
+            doc = waiting_doc(L, 1, number);
+            if (!doc) return NULL;
+        }
+        if (c->doc != doc || c->number != *number) {
+            const uint8_t *p = doc->nodes[*number].at;
+            container_header h;
+            if (!read_header(&p, doc->tape_end, &h)) malformed(L);
+            if (h.kind != 'o' || h.count > PARTIAL_MAX) return NULL;
+            c->doc = doc;
+            c->number = *number;
+            c->count = h.count;
+            c->walked = 0;
+            c->next_child = *number + 1;
+            c->next = p;
+            memset(c->by_length, 0, sizeof c->by_length);
+        }
+    }
     size_t n;
     const char *key = lua_tolstring(L, 2, &n);
-    *child = *number + 1;
     *member = NOT_FOUND;
-    for (uint32_t i = 0; i < h.count; i++) {
+    // The members walked before with a key of about that length, in member order, so the
+    // first with the key is found, as a walk would find it.
+    for (uint32_t candidates = c->by_length[n % LENGTH_BUCKETS]; candidates; candidates &= candidates - 1) {
+        uint32_t i = (uint32_t)__builtin_ctz(candidates), k;
+        memcpy(&k, c->key[i] - 4, 4);
+        if (k == n && same_short_bytes(c->key[i], (const uint8_t *)key, n)) {
+            *member = i;
+            *value = c->key[i] + n;
+            *child = c->child[i];
+            if (**value == 'o' || **value == 'a') c->made = *child;
+            return doc;
+        }
+    }
+    // Then on from where the last walk stopped, recording as it goes.
+    const uint8_t *p = c->next;
+    uint32_t next_child = c->next_child;
+    uint32_t i = c->walked;
+    for (; i < c->count; i++) {
         uint32_t k;
         memcpy(&k, p, 4);
         const uint8_t *member_key = p + 4;
         p += 4 + (size_t)k;
-        if (k == n && memcmp(member_key, key, n) == 0) {
+        c->key[i] = member_key;
+        c->child[i] = next_child;
+        c->by_length[k % LENGTH_BUCKETS] |= (uint32_t)1 << i;
+        int found = k == n && same_short_bytes(member_key, (const uint8_t *)key, n);
+        skip_tape_value(&p, &next_child);
+        if (found) {
             *member = i;
-            *value = p;
+            *value = member_key + k;
+            *child = c->child[i];
+            if (**value == 'o' || **value == 'a') c->made = *child;
+            i++;
             break;
         }
-        skip_tape_value(&p, child);
     }
+    c->walked = i;
+    c->next = p;
+    c->next_child = next_child;
+    if (*member == NOT_FOUND) *child = next_child;
     return doc;
 }
 
@@ -759,6 +832,8 @@ int pinrules_push_tape(lua_State *L, const uint8_t *tape, size_t length) {
     o->member_count = 0;
     o->added_count = 0;
     o->anchored = 0;
+    o->looked_up.doc = NULL;   // the document it records may be gone, its address reused now
+    o->looked_up.made = 0;
 
     uint32_t capacity = 16;
     while (capacity < nodes * 2) capacity *= 2;

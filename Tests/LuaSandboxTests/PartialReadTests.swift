@@ -242,6 +242,31 @@ final class PartialReadTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(later[2]), JSONWriter.string(expected.sortedByKey()))
     }
 
+    /// Lookups remember the members of the object walked last (bridge.c, waiting_member): fields
+    /// read backwards, again, missing, alternating between objects and between a kept table and
+    /// the current call's give what walking each time gives.
+    func testRepeatedLookupsInAnyOrderAndAcrossObjects() throws {
+        let values = try run("""
+            local a, b, c, d = e.type, e.messageId, e.type, e.missing
+            local p = e.properties
+            local t, m, q, u, t2 = p.total, e.userId, p.missing, e.channel, p.total
+            return a, b, c, d, t, m, q, u, t2, e.event, e
+            """)
+        XCTAssertEqual(values.prefix(10), ["track", "msg-3", "track", nil, 27.5, "user-3", nil, "web", 27.5, "Order Completed 3"])
+        XCTAssertEqual(JSONWriter.string(values[10]), JSONWriter.string(event))
+        let sandbox = try LuaSandbox()
+        let keep = try sandbox.load("""
+            local kept
+            return function(e)
+              if kept == nil then kept = e; local _ = e.channel; return 0 end
+              return kept.messageId, e.messageId, kept.userId, e.userId, kept.missing, e.channel
+            end
+            """, chunkName: "keep.lua")
+        _ = try sandbox.call(keep, arguments: [.json(event)])
+        let later = try sandbox.call(keep, arguments: [.json(OnDemandTableTests.event(9))]).values
+        XCTAssertEqual(later, ["msg-3", "msg-9", "user-3", "user-9", nil, "web"])
+    }
+
     func testLargeObjectsAreFilledWhole() throws {
         var object = JSONObject()
         for index in 0..<40 { object["k\(index)"] = .integer(Int64(index)) }
