@@ -110,6 +110,18 @@ public struct Outcome: Sendable, Equatable {
         self.trace = trace
     }
 
+    /// An outcome with nothing but its line and status, as the pipeline starts each one (the
+    /// public initializer's defaults, made at the call, cost a copy of the whole outcome).
+    init(line: Int?, status: Status) {
+        self.line = line
+        self.messageIdStorage = .value(nil)
+        self.status = status
+        self.callStorage = .values([])
+        self.warnings = []
+        self.logs = []
+        self.trace = []
+    }
+
     /// Takes `messageId` from the event's tape.
     mutating func setMessageId(from event: JSONTape) {
         messageIdStorage = event.member("messageId", of: event.root).map { .tape(event, $0) } ?? .value(nil)
