@@ -35,6 +35,16 @@ public struct JSONWriter: Sendable {
         try storage.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
     }
 
+    /// The text written, taken out with the storage that holds it (no copy); the writer starts
+    /// again empty, without room.
+    package mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &storage)
+        taken.removeSubrange(count...)
+        count = 0
+        return taken
+    }
+
     /// Empties the text; its storage stays, as room for what comes next.
     public mutating func removeAll() { count = 0 }
 

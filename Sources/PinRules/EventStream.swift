@@ -151,20 +151,32 @@ struct OutputWriter {
         if buffer.count >= flushThreshold { try flush() }
     }
 
+    /// Writes a large piece (a finished batch's output) straight to the descriptor, after
+    /// what is pending: copying it into the buffer first would only move it twice.
+    mutating func writeDirectly(_ bytes: [UInt8]) throws(StreamError) {
+        guard bytes.count >= flushThreshold else { return try write(bytes) }
+        try flush()
+        if let failed = bytes.withUnsafeBytes({ writeAll($0) }) { throw failed }
+    }
+
     mutating func flush() throws(StreamError) {
+        if let failed = buffer.withUnsafeBytes({ writeAll($0) }) { throw failed }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes all of `bytes`; the error, if writing failed.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) -> StreamError? {
+        guard let base = bytes.baseAddress else { return nil }
         var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { bytes -> Int in
-                guard let base = bytes.baseAddress else { return 0 }
-                return systemWrite(descriptor, base + offset, bytes.count - offset)
-            }
+        while offset < bytes.count {
+            let written = systemWrite(descriptor, base + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw StreamError(message: "cannot write the output: \(String(cString: strerror(errno)))")
+                return StreamError(message: "cannot write the output: \(String(cString: strerror(errno)))")
             }
             offset += written
         }
-        buffer.removeAll(keepingCapacity: true)
+        return nil
     }
 }
 
@@ -273,7 +285,7 @@ final class ParallelMapper: @unchecked Sendable {
             let failed = failure
             condition.unlock()
             if let failed { throw StreamError(message: failed) }
-            try writer.write(oldest.output)
+            try writer.writeDirectly(oldest.output)
             summary.add(oldest.summary)
         }
 
@@ -286,7 +298,11 @@ final class ParallelMapper: @unchecked Sendable {
             }) != nil {
                 if current.bounds.count >= Self.linesPerBatch {
                     submit(current)
+                    let size = current.bytes.count
                     current = Batch(firstLine: number + 1)
+                    // Room for a batch like the last, so that filling it does not regrow it.
+                    current.bytes.reserveCapacity(size + size / 8)
+                    current.bounds.reserveCapacity(Self.linesPerBatch)
                     while inFlight.count >= jobs * 2 { try drainOldest() }
                 }
             }
@@ -340,8 +356,9 @@ final class ParallelMapper: @unchecked Sendable {
                                     into: &json, summary: &summary)
                 }
             }
+            let output = json.takeBytes()   // the writer's storage itself, not a copy
             condition.lock()
-            batch.output = json.bytes
+            batch.output = output
             batch.summary = summary
             batch.done = true
             condition.broadcast()
