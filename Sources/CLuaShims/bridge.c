@@ -758,16 +758,13 @@ void pinrules_bridge_setup(lua_State *L) {
         if (!ctx->origins) luaL_error(L, "not enough memory");
     }
     struct pinrules_origins *o = ctx->origins;
+    static const luaL_Reg lazy_methods[] = {
+        {"__index", lazy_index}, {"__newindex", lazy_newindex}, {"__pairs", lazy_pairs}, {"__len", lazy_len},
+        {NULL, NULL},
+    };
     lua_createtable(L, 0, 5);                       // the lazy metatable, shared by every call
     int mt = lua_gettop(L);
-    lua_pushcfunction(L, lazy_index);
-    lua_setfield(L, mt, "__index");
-    lua_pushcfunction(L, lazy_newindex);
-    lua_setfield(L, mt, "__newindex");
-    lua_pushcfunction(L, lazy_pairs);
-    lua_setfield(L, mt, "__pairs");
-    lua_pushcfunction(L, lazy_len);
-    lua_setfield(L, mt, "__len");
+    luaL_setfuncs(L, lazy_methods, 0);
     lua_pushboolean(L, 0);
     lua_setfield(L, mt, "__metatable");
     o->lazy_mt = lua_topointer(L, mt);

@@ -681,13 +681,10 @@ static int pr_gsub(lua_State *L) {
 /* ---------------------------------------------------------------- public */
 
 void pinrules_patterns_register(lua_State *L, int table_index) {
-  int t = lua_absindex(L, table_index);
-  lua_pushcfunction(L, pr_find);
-  lua_setfield(L, t, "find");
-  lua_pushcfunction(L, pr_match);
-  lua_setfield(L, t, "match");
-  lua_pushcfunction(L, pr_gmatch);
-  lua_setfield(L, t, "gmatch");
-  lua_pushcfunction(L, pr_gsub);
-  lua_setfield(L, t, "gsub");
+  static const luaL_Reg functions[] = {
+    {"find", pr_find}, {"match", pr_match}, {"gmatch", pr_gmatch}, {"gsub", pr_gsub}, {NULL, NULL},
+  };
+  lua_pushvalue(L, table_index);   /* luaL_setfuncs fills the table on top */
+  luaL_setfuncs(L, functions, 0);
+  lua_pop(L, 1);
 }

@@ -290,21 +290,14 @@ final class PatchScratch {
     @exclusivity(unchecked) private var recentScalars: [JSONTape] = []
     private var nextRecent = 0
 
-    /// The storage of the last container tape made: once the pipeline is done with that tape
-    /// (it is, by the next call, unless someone kept it), its storage is unique again and the
-    /// next tape reuses it rather than allocating ~1.5 KB.
-    @exclusivity(unchecked) private var lastContainer: [UInt8] = []
+    /// Container results (the event, ~1.5 KB): the pipeline is done with the last one by the
+    /// next call, unless someone kept it, so its storage serves again.
+    @exclusivity(unchecked) private var containerTapes = RecycledTapeStorage()
 
     /// A tape of these bytes (a value patched into the output buffer).
     func tape(_ bytes: UnsafeRawBufferPointer, depth: Int?) -> JSONTape {
         guard bytes.count <= 32, let tag = bytes.first, tag != UInt8(ascii: "a"), tag != UInt8(ascii: "o") else {
-            var storage = lastContainer
-            lastContainer = []
-            // Unique: emptied in place; still shared: a new buffer, as before.
-            storage.removeAll(keepingCapacity: true)
-            storage.append(contentsOf: bytes)
-            lastContainer = storage
-            return JSONTape(encoded: storage, depth: depth)
+            return containerTapes.tape(copying: bytes, depth: depth)
         }
         for recent in recentScalars where recent.bytes.count == bytes.count && recent.bytes.elementsEqual(bytes) {
             return recent

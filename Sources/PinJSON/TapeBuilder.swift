@@ -108,13 +108,26 @@ package struct TapeBuilder: ~Copyable {
     package consuming func finish() -> JSONTape {
         assert(current < 0, "a container was left open")
         guard let reused else { return JSONTape(encoded: [UInt8](buffer.bytes), depth: nil) }
-        // The last tape's storage, emptied in place when that tape is gone (a new one when not).
-        var storage = reused.lastTape
-        reused.lastTape = []
-        storage.removeAll(keepingCapacity: true)
-        storage.append(contentsOf: buffer.bytes)
-        reused.lastTape = storage
-        return JSONTape(encoded: storage, depth: nil)
+        return reused.finished.tape(copying: buffer.bytes, depth: nil)
+    }
+}
+
+/// Makes tapes one after another in storage that comes back: each new tape takes the last one's
+/// storage when that tape is gone (nothing else holds it), and a new buffer when it is not, so
+/// a tape someone kept is never written over. For code that makes a tape per event on one thread.
+package struct RecycledTapeStorage {
+    private var last: [UInt8] = []
+
+    package init() {}
+
+    /// A tape of a copy of `bytes`.
+    package mutating func tape(copying bytes: UnsafeRawBufferPointer, depth: Int?) -> JSONTape {
+        var storage = last
+        last = []
+        storage.removeAll(keepingCapacity: true)   // in place when unique
+        storage.append(contentsOf: bytes)
+        last = storage
+        return JSONTape(encoded: storage, depth: depth)
     }
 }
 
@@ -123,7 +136,7 @@ package struct TapeBuilder: ~Copyable {
 /// last tape finished, taken again once that tape is gone. Saves two allocations per tape.
 package final class TapeBuilderStorage {
     fileprivate var buffer: TapeBuffer?
-    fileprivate var lastTape: [UInt8] = []
+    fileprivate var finished = RecycledTapeStorage()
 
     package init() {}
 

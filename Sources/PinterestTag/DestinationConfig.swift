@@ -261,24 +261,11 @@ extension DestinationConfig {
 /// `text` as a JSON string literal, for messages. Text without `"`, `\\` or control characters
 /// (nearly all) is quoted as it is, without running the JSON writer.
 func quoted(_ text: String) -> String {
-    var out = String()
-    appendQuoted(text, to: &out)
-    return out
-}
-
-/// `quoted(text)`, appended to `out`.
-func appendQuoted(_ text: String, to out: inout String) {
     var text = text
     let plain = text.withUTF8 { utf8 in
         !utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
     }
-    if plain {
-        out.append("\"")
-        out.append(text)
-        out.append("\"")
-    } else {
-        out.append(JSONWriter.string(.string(text)))
-    }
+    return plain ? "\"" + text + "\"" : JSONWriter.string(.string(text))
 }
 
 extension JSONValue {

@@ -1,4 +1,4 @@
-public import PinJSON
+import PinJSON
 
 /// What the mapping keeps from one message to the next, for a caller that maps message after
 /// message on one thread (a pipeline session): the calls' builder buffers, and the event names

@@ -143,24 +143,10 @@ public struct PinterestMapper: Sendable {
         return .one(eventName)
     }
 
-    /// The warning for a custom event name. Every event with such a name gets it, so its bytes
-    /// are laid down in one allocation (interpolating it grew the text three times).
+    /// The warning for a custom event name (a session resolves each name once: see
+    /// `EventNameCache`).
     static func unmappedWarning(_ eventName: String) -> String {
-        let suffix: StaticString = " is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)"
-        var name = eventName
-        let plain: String? = name.withUTF8 { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return nil }
-            let count = utf8.count + 2 + suffix.utf8CodeUnitCount
-            return String(unsafeUninitializedCapacity: count) { out in
-                guard let start = out.baseAddress else { return 0 }
-                start[0] = UInt8(ascii: "\"")
-                if let name = utf8.baseAddress { (start + 1).update(from: name, count: utf8.count) }
-                start[1 + utf8.count] = UInt8(ascii: "\"")
-                (start + 2 + utf8.count).update(from: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
-                return count
-            }
-        }
-        return plain ?? "\(quoted(eventName))\(suffix)"
+        "\(quoted(eventName)) is not mapped to a Pinterest event: sent under its own name, which Pinterest treats as a user-defined event (no conversion reporting)"
     }
 
     /// `builtInEventMap[eventName.lowercased()]`. An ASCII name (nearly all) is compared with the
