@@ -22,6 +22,17 @@
 //                        reads 0xFFFFFFFF is followed by a u32 index instead: that member of the
 //                        argument object, key and value unchanged; 0xFFFFFFFE is followed by a
 //                        u32 index and a value: that member's key with a new value
+//   'P' u32 node, u32 count, u32 pieces, then the pieces   an object that came in as container
+//                        `node` and was read or set member by member while it waited: its
+//                        members in their original order, as pieces, then the keys it was given:
+//                          0xFFFFFFFD u32 first, u32 members, u32 offset, u32 length, u32 containers
+//                            a run of members (first ..< first + members) unchanged: `length`
+//                            bytes of the argument tape from `offset` (counted after the argument
+//                            count), holding `containers` containers; the host copies it whole
+//                          0xFFFFFFFC u32 index, u32 key offset, then a value
+//                            member `index` with a new value; its key (u32 length, bytes) is at
+//                            `key offset` of the argument tape
+//                          otherwise u32 length, key bytes, value: a new key
 //
 // Most hooks change little of the event they get, so most of it comes back as '=' markers.
 #include "sandbox_internal.h"
@@ -1253,13 +1264,13 @@ static void check_entering(tape_writer *w, const void *self) {
     luaL_checkstack(w->L, 4, "nesting too deep");
 }
 
-// Whether what was written for a member since `member_start` (after its 8-byte marker) is '='
-// of the very container made for it: then the member is unchanged and goes as kept.
-static int came_back_as_made(tape_writer *w, size_t member_start, const uint8_t *value) {
+// Whether what was written for a member's value since `value_start` is '=' of the very
+// container made for it: then the member is unchanged and goes as kept.
+static int came_back_as_made(tape_writer *w, size_t value_start, const uint8_t *value) {
     pinrules_ctx *ctx = w->ctx;
-    if (ctx->out_len != member_start + 13 || ctx->out[member_start + 8] != '=') return 0;
+    if (ctx->out_len != value_start + 5 || ctx->out[value_start] != '=') return 0;
     uint32_t number;
-    memcpy(&number, ctx->out + member_start + 9, 4);
+    memcpy(&number, ctx->out + value_start + 1, 4);
     lazy_doc *doc = ctx->origins->doc;
     return number < doc->node_count && doc->nodes[number].at == value;
 }
@@ -1281,7 +1292,7 @@ static int write_origin_member(tape_writer *w, int value, const origin_member *m
     write_value(w, value);
     w->depth--;
     // Came back as '=' of the very container made for this member: unchanged after all.
-    if (container && came_back_as_made(w, member_start, member->value)) {
+    if (container && came_back_as_made(w, member_start + 8, member->value)) {
         ctx->out_len = member_start;
         put_kept(w, number);
         return 1;
@@ -1354,10 +1365,6 @@ static int is_current_lazy(lua_State *L, int index, struct pinrules_origins *o) 
     return current;
 }
 
-// A waiting object with members it set (see partial_index, partial_newindex): the others are
-// unchanged by construction and go by index, the set ones as they are now (a removed one is
-// left out), then the keys added while it waited; when nothing changed, the whole object
-// becomes '=' instead.
 // Whether the object at `node` (on the tape) has the member `key`.
 static int has_member(const doc_node *node, const char *key, size_t n) {
     uint32_t count;
@@ -1383,6 +1390,71 @@ static int listed_before(const struct pinrules_origins *o, uint32_t a) {
     return 0;
 }
 
+// The pieces of a 'P' object (see the top of this file).
+#define PIECE_KEPT_RUN (UINT32_MAX - 2)
+#define PIECE_CHANGED (UINT32_MAX - 3)
+
+// The run of kept members a 'P' object is writing: it grows while the next kept member
+// follows it, so that the host copies most of an event in a piece or two. Its piece in the
+// output is written when it begins and brought up to date when it ends (flush_run).
+typedef struct kept_run {
+    size_t at;             // where its piece is in the output; SIZE_MAX: none yet
+    uint32_t fields[6];    // marker, first, members, offset, length, containers
+} kept_run;
+
+static void flush_run(tape_writer *w, const kept_run *run) {
+    if (run->at != SIZE_MAX) memcpy(w->ctx->out + run->at, run->fields, sizeof run->fields);
+}
+
+// Members first ..< first + members of the waiting object being written, unchanged: their
+// bytes on the document's tape run from `start` to `end` and hold `containers` containers.
+// Returns 1 when they began a new piece (else they lengthened the last one).
+static int keep_members(tape_writer *w, kept_run *run, uint32_t first, uint32_t members, const uint8_t *start,
+                        const uint8_t *end, uint32_t containers) {
+    pinrules_ctx *ctx = w->ctx;
+    if (run->at != SIZE_MAX && run->at + sizeof run->fields == ctx->out_len && run->fields[1] + run->fields[2] == first) {
+        run->fields[2] += members;
+        run->fields[4] += (uint32_t)(end - start);
+        run->fields[5] += containers;
+        return 0;
+    }
+    flush_run(w, run);
+    run->at = ctx->out_len;
+    run->fields[0] = PIECE_KEPT_RUN;
+    run->fields[1] = first;
+    run->fields[2] = members;
+    run->fields[3] = (uint32_t)(start - ctx->origins->doc->tape);
+    run->fields[4] = (uint32_t)(end - start);
+    run->fields[5] = containers;
+    put_bytes(w, run->fields, sizeof run->fields);
+    return 1;
+}
+
+// A member of a waiting object that the rule read or set, with the Lua value at `value` (its
+// path already set): returns 1 when it kept its value (nothing written: the caller keeps it),
+// else writes it as a changed piece.
+static int write_changed_piece(tape_writer *w, int value, const origin_member *member, uint32_t index) {
+    pinrules_ctx *ctx = w->ctx;
+    int container = member->value[0] == 'a' || member->value[0] == 'o';
+    if (!container && value_unchanged(w->L, ctx->origins, value, member, 0)) return 1;
+    size_t piece_start = ctx->out_len;
+    uint32_t piece[3] = {PIECE_CHANGED, index, (uint32_t)(member->key - 4 - ctx->origins->doc->tape)};
+    put_bytes(w, piece, sizeof piece);
+    w->depth++;
+    write_value(w, value);
+    w->depth--;
+    // Came back as '=' of the very container made for this member: unchanged after all.
+    if (container && came_back_as_made(w, piece_start + sizeof piece, member->value)) {
+        ctx->out_len = piece_start;
+        return 1;
+    }
+    return 0;
+}
+
+// A waiting object of this call's with members it set (see partial_index, partial_newindex),
+// as 'P': the others are unchanged by construction and go in runs, the set ones as they are now
+// (a removed one is left out), then the keys added while it waited; when nothing changed, the
+// whole object becomes '=' instead.
 static void write_partial_object(tape_writer *w, int index, const void *self, doc_node *origin, uint32_t origin_number) {
     lua_State *L = w->L;
     pinrules_ctx *ctx = w->ctx;
@@ -1390,36 +1462,73 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
     check_entering(w, self);
     w->ancestors[w->depth] = self;
     size_t start = ctx->out_len;
-    put_byte(w, 'O');
+    put_byte(w, 'P');
     put_u32(w, origin_number);
     size_t count_at = ctx->out_len;
     put_u32(w, 0);
-    uint32_t members;
-    memcpy(&members, origin->at + 1, 4);
-    const uint8_t *p = origin->at + HEADER_SIZE;
-    uint32_t count = 0, kept = 0;
-    for (uint32_t i = 0; i < members; i++) {
-        origin_member member = {NULL, 0, NULL, NULL};
-        read_member(&p, &member);
-        if (!(origin->materialized >> i & 1)) {
-            put_kept(w, i);
-            count++;
-            kept++;
+    put_u32(w, 0);
+    container_header h;
+    const uint8_t *p = origin->at;
+    if (!read_header(&p, origins->doc->tape_end, &h)) malformed(L);
+    const uint8_t *object_end = p + h.span;
+    uint32_t members = h.count;
+    uint32_t child = origin_number + 1;   // the number of the next container on the tape
+    uint32_t count = 0, kept = 0, pieces = 0;
+    kept_run run = {SIZE_MAX, {0}};
+    uint32_t i = 0;
+    while (i < members) {
+        uint64_t set = i < 64 ? origin->materialized >> i : 0;
+        if (!(set & 1)) {
+            // Members the rule did not set, up to the next it did (or the end, which the header
+            // gives without walking), in one run.
+            uint32_t first = i, first_child = child;
+            const uint8_t *run_start = p;
+            if (set == 0) {
+                p = object_end;
+                child = origin_number + 1 + h.descendants;
+                i = members;
+            } else {
+                for (uint32_t stop = i + (uint32_t)__builtin_ctzll(set); i < stop; i++) {
+                    uint32_t k;
+                    memcpy(&k, p, 4);
+                    p += 4 + (size_t)k;
+                    skip_tape_value(&p, &child);
+                }
+            }
+            pieces += keep_members(w, &run, first, i - first, run_start, p, child - first_child);
+            count += i - first;
+            kept += i - first;
             continue;
         }
+        origin_member member = {NULL, 0, NULL, NULL};
+        const uint8_t *member_start = p;
+        uint32_t member_child = child;
+        memcpy(&member.key_length, p, 4);
+        member.key = p + 4;
+        p += 4 + (size_t)member.key_length;
+        member.value = p;
+        skip_tape_value(&p, &child);
         push_string(L, origins, member.key, member.key_length);
         lua_rawget(L, index);
         int value = lua_gettop(L);
         if (lua_isnil(L, value)) {
             lua_pop(L, 1);
+            i++;
             continue;
         }
         count++;
         w->path[w->depth].key = (const char *)member.key;
         w->path[w->depth].key_length = member.key_length;
-        kept += write_origin_member(w, value, &member, i);
+        if (write_changed_piece(w, value, &member, i)) {
+            pieces += keep_members(w, &run, i, 1, member_start, p, child - member_child);
+            kept++;
+        } else {
+            pieces++;
+        }
         lua_pop(L, 1);
+        i++;
     }
+    flush_run(w, &run);
     if (origin->added == ADDED_LISTED) {
         // The keys it was given, from the list: those still set, each once.
         for (uint32_t a = 0; a < origins->added_count; a++) {
@@ -1433,6 +1542,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             }
             if (count == UINT32_MAX) fail(w, "a table is too large");
             count++;
+            pieces++;
             w->path[w->depth].key = key;
             w->path[w->depth].key_length = entry->length;
             w->depth++;
@@ -1458,6 +1568,7 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
             }
             if (count == UINT32_MAX) fail(w, "a table is too large");
             count++;
+            pieces++;
             w->path[w->depth].key = key;
             w->path[w->depth].key_length = n;
             w->depth++;
@@ -1473,7 +1584,8 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
         put_u32(w, origin_number);
         return;
     }
-    memcpy(ctx->out + count_at, &count, 4);
+    uint32_t sizes[2] = {count, pieces};
+    memcpy(ctx->out + count_at, sizes, sizeof sizes);
 }
 
 static void write_table(tape_writer *w, int index) {

@@ -123,6 +123,17 @@ struct ArgumentContainers: TapeContainerSink {
     }
 }
 
+/// The pieces of a 'P' result object (format in `bridge.c`).
+enum WaitedObjectPiece {
+    /// A run of unchanged members, copied whole from the argument tape.
+    static let keptRun = Int(UInt32.max - 2)
+    /// A member with a new value; its key is on the argument tape.
+    static let changed = Int(UInt32.max - 3)
+    /// The bytes after a kept run's marker, and after a changed member's.
+    static let keptRunSize = 20
+    static let changedSize = 8
+}
+
 /// Reads the result tape. The C side wrote it, so a malformed tape is a bug: it ends decoding
 /// with a host error rather than trapping.
 struct TapeDecoder {
@@ -261,9 +272,53 @@ struct TapeDecoder {
             return .object(JSONObject(uniqueMembers: members))
         case UInt8(ascii: "O"):
             return .object(try decodeChangedObject(origin: try container(try readU32()).objectValue ?? JSONObject()))
+        case UInt8(ascii: "P"):
+            return .object(try decodeWaitedObject(origin: try container(try readU32()).objectValue ?? JSONObject()))
         default:
             throw .host(message: "malformed result tape")
         }
+    }
+
+    /// An argument object read or set member by member: runs of its members and changed ones
+    /// in their original order, then new keys, sorted.
+    private mutating func decodeWaitedObject(origin: JSONObject) throws(SandboxError) -> JSONObject {
+        let count = try readU32()
+        let pieces = try readU32()
+        let original = origin.elements
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(count)
+        var added: [(key: String, value: JSONValue)] = []
+        var next = 0   // members come in order, each once
+        for _ in 0..<pieces {
+            switch Int(peekU32() ?? 0) {
+            case WaitedObjectPiece.keptRun:
+                position += 4
+                let first = try readU32()
+                let runLength = try readU32()
+                guard first >= next, runLength <= original.count - first, end - position >= 12 else {
+                    throw .host(message: "result refers to an unknown member")
+                }
+                position += 12
+                members.append(contentsOf: original[first..<(first + runLength)])
+                next = first + runLength
+            case WaitedObjectPiece.changed:
+                position += 4
+                let index = try readU32()
+                guard index >= next, index < original.count, end - position >= 4 else {
+                    throw .host(message: "result refers to an unknown member")
+                }
+                position += 4
+                members.append((original[index].key, try decode()))
+                next = index + 1
+            default:
+                let key = try readString()
+                added.append((key, try decode()))
+            }
+        }
+        if added.count > 1 { added.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } }
+        members.append(contentsOf: added)
+        guard members.count == count else { throw .host(message: "malformed result tape") }
+        return JSONObject(uniqueMembers: members)
     }
 }
 
@@ -320,7 +375,7 @@ final class PatchScratch {
 }
 
 /// Turns the result tape into complete `JSONTape`s: where the C side sent a reference to an
-/// argument container ('=', 'O' and member indexes), the argument's bytes are copied, so what
+/// argument container ('=', 'O' and 'P', member indexes and runs), the argument's bytes are copied, so what
 /// came back unchanged costs a copy, not a decoding. Members are ordered as `TapeDecoder`
 /// orders them, and invalid UTF-8 is repaired as it repairs it, so both readings agree.
 struct TapePatcher {
@@ -465,6 +520,19 @@ struct TapePatcher {
         case UInt8(ascii: "O"):
             position += 4
             for _ in 0..<(try readU32()) { try skipMember() }
+        case UInt8(ascii: "P"):
+            position += 8   // the node and the member count
+            for _ in 0..<(try readU32()) {
+                switch try readU32() {
+                case WaitedObjectPiece.keptRun: position += WaitedObjectPiece.keptRunSize
+                case WaitedObjectPiece.changed:
+                    position += WaitedObjectPiece.changedSize
+                    try skipValue()
+                case let keyLength:
+                    position += keyLength
+                    try skipValue()
+                }
+            }
         default: throw .host(message: "malformed result tape")
         }
         guard position <= result.count else { throw .host(message: "truncated result tape") }
@@ -527,6 +595,8 @@ struct TapePatcher {
             return try patchNewObject()
         case UInt8(ascii: "O"):
             return try patchChangedObject()
+        case UInt8(ascii: "P"):
+            return try patchWaitedObject()
         default:
             throw .host(message: "malformed result tape")
         }
@@ -637,6 +707,69 @@ struct TapePatcher {
             out.finishContainer(at: header, descendants: containersWritten - first)
             return deepest + 1
         }
+    }
+
+    /// An argument object read or set member by member while it waited: the C side sends its
+    /// members in their original order as pieces, most of them runs of unchanged members with
+    /// their place on the argument tape, so they are copied without walking them here.
+    private mutating func patchWaitedObject() throws(SandboxError) -> Int {
+        guard result.count - position >= 12 else { throw .host(message: "truncated result tape") }
+        let count = Self.u32(result, at: position + 4)
+        let pieces = Self.u32(result, at: position + 8)
+        position += 12
+        let header = out.beginContainer(tag: UInt8(ascii: "o"), count: count)
+        containersWritten += 1
+        let first = containersWritten
+        let firstAdded = scratch.members.count
+        var deepest = 0
+        var written = 0
+        var next = 0   // members come in order, each once
+        for _ in 0..<pieces {
+            switch try readU32() {
+            case WaitedObjectPiece.keptRun:
+                guard result.count - position >= WaitedObjectPiece.keptRunSize else { throw .host(message: "truncated result tape") }
+                let firstMember = Self.u32(result, at: position)
+                let members = Self.u32(result, at: position + 4)
+                let offset = 4 + Self.u32(result, at: position + 8)   // past the argument count
+                let length = Self.u32(result, at: position + 12)
+                let inside = Self.u32(result, at: position + 16)
+                position += WaitedObjectPiece.keptRunSize
+                guard firstMember >= next, length <= arguments.count - offset else {
+                    throw .host(message: "result refers to an unknown member")
+                }
+                copyArgument(at: offset, through: offset + length)
+                if inside > 0 {
+                    containersWritten += inside
+                    depthKnown = false
+                }
+                next = firstMember + members
+                written += members
+            case WaitedObjectPiece.changed:
+                guard result.count - position >= WaitedObjectPiece.changedSize else { throw .host(message: "truncated result tape") }
+                let index = Self.u32(result, at: position)
+                let key = 4 + Self.u32(result, at: position + 4)
+                position += WaitedObjectPiece.changedSize
+                guard index >= next, arguments.count - key >= 4, Self.u32(arguments, at: key) <= arguments.count - key - 4 else {
+                    throw .host(message: "result refers to an unknown member")
+                }
+                copyArgument(at: key, through: key + 4 + Self.u32(arguments, at: key))   // the key as it came
+                deepest = max(deepest, try patchValue())
+                next = index + 1
+                written += 1
+            default:
+                position -= 4
+                scratch.members.append(try readNewMember())
+                try skipValue()
+                written += 1
+            }
+        }
+        guard written == count else { throw .host(message: "malformed result tape") }
+        let end = position
+        sortMembers(from: firstAdded)
+        deepest = max(deepest, try patchMembers(from: firstAdded))
+        position = end
+        out.finishContainer(at: header, descendants: containersWritten - first)
+        return deepest + 1
     }
 
     /// `TapeReader.size(at:)`, here so that it is inlined (it is not across modules).

@@ -125,7 +125,8 @@ package struct RecycledTapeStorage {
         var storage = last
         last = []
         storage.removeAll(keepingCapacity: true)   // in place when unique
-        storage.append(contentsOf: bytes)
+        // As typed bytes: appending raw bytes copies them one at a time.
+        storage.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         last = storage
         return JSONTape(encoded: storage, depth: depth)
     }

@@ -16,6 +16,9 @@ final class PartialReadTests: XCTestCase {
         let values = try sandbox.call(rule, arguments: (arguments ?? [event]).map { .json($0) }).values
         let tapes = try sandbox.callReturningTapes(rule, arguments: (arguments ?? [event]).map { .tape(JSONTape($0)) }).tapes
         XCTAssertEqual(tapes.map { JSONWriter.string($0.value) }, values.map { JSONWriter.string($0) }, file: file, line: line)
+        // The patched tapes are well formed: headers (counts, sizes, containers inside) as a
+        // tape made from the values has them, byte for byte.
+        XCTAssertEqual(tapes.map(\.bytes), values.map { JSONTape($0).bytes }, file: file, line: line)
         return values
     }
 
