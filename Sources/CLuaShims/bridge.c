@@ -1060,7 +1060,10 @@ static void note_invalid_utf8(tape_writer *w) {
 }
 
 static void put_string(tape_writer *w, const char *s, size_t n, uint8_t tag) {
-    if (!valid_utf8((const unsigned char *)s, n)) note_invalid_utf8(w);
+    if (!valid_utf8((const unsigned char *)s, n)) {
+        w->ctx->out_invalid_utf8++;
+        note_invalid_utf8(w);
+    }
     if (tag) put_byte(w, tag);
     if (n > UINT32_MAX) fail(w, "a string is too long");
     put_u32(w, (uint32_t)n);
@@ -1762,6 +1765,7 @@ void pinrules_read_results(lua_State *L, int first, int last) {
     w.depth = 0;
     ctx->out_len = 0;
     ctx->out_count = 0;
+    ctx->out_invalid_utf8 = 0;
     for (int index = first; index <= last; index++) {
         ctx->bad_result = index - first + 1;
         write_value(&w, index);

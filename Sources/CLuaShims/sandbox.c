@@ -1059,6 +1059,7 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
     clear_error(ctx);
     ctx->out_len = 0;
     ctx->out_count = 0;
+    ctx->out_invalid_utf8 = 0;
     free(ctx->warnings);
     ctx->warnings = NULL;
     int base = lua_gettop(L);

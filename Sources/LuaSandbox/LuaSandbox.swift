@@ -181,7 +181,7 @@ public final class LuaSandbox {
         if let out = context.pointee.out {
             var patcher = TapePatcher(result: UnsafeRawBufferPointer(start: out, count: context.pointee.out_len),
                                       arguments: encoder.bytes, containers: encoder.containers, buffer: patchBuffer,
-                                      scratch: patchScratch)
+                                      scratch: patchScratch, allStringsValid: context.pointee.out_invalid_utf8 == 0)
             defer { patchBuffer = patcher.out }
             tapes = try patcher.patchAll(count: Int(context.pointee.out_count))
         }

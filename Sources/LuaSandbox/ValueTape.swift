@@ -349,6 +349,25 @@ final class PatchScratch {
     /// next call, unless someone kept it, so its storage serves again.
     @exclusivity(unchecked) private var containerTapes = RecycledTapeStorage()
 
+    /// The array the last call's tapes came in: the caller is done with it by the next call,
+    /// so its storage serves again (one allocation less per call).
+    @exclusivity(unchecked) private var lastResults: [JSONTape] = []
+
+    /// An empty array for a call's tapes: the last call's, emptied, when nothing else holds it.
+    func resultArray(reserving count: Int) -> [JSONTape] {
+        var tapes = lastResults
+        lastResults = []
+        // Emptied in place when unique, which lets the last tapes go (a call returns a value or
+        // three: popping them costs less than `removeAll(keepingCapacity:)`).
+        while tapes.popLast() != nil {}
+        tapes.reserveCapacity(count)
+        return tapes
+    }
+
+    func keepResultArray(_ tapes: [JSONTape]) {
+        lastResults = tapes
+    }
+
     /// A tape of these bytes (a value patched into the output buffer).
     func tape(_ bytes: UnsafeRawBufferPointer, depth: Int?) -> JSONTape {
         guard bytes.count <= 32, let tag = bytes.first, tag != UInt8(ascii: "a"), tag != UInt8(ascii: "o") else {
@@ -395,10 +414,13 @@ struct TapePatcher {
     /// The call's argument containers: a tape argument that comes back whole and unchanged is
     /// returned as it is, not copied.
     private let containers: ArgumentContainers
+    /// The C side found every string of the result valid UTF-8 (`out_invalid_utf8`).
+    private let allStringsValid: Bool
 
     init(result: UnsafeRawBufferPointer, arguments: UnsafeRawBufferPointer, containers: ArgumentContainers, buffer: TapeBuffer,
-         scratch: PatchScratch = PatchScratch()) {
+         scratch: PatchScratch = PatchScratch(), allStringsValid: Bool = false) {
         self.result = result
+        self.allStringsValid = allStringsValid
         self.arguments = arguments
         self.containers = containers
         self.out = buffer
@@ -407,8 +429,7 @@ struct TapePatcher {
 
     mutating func patchAll(count: Int) throws(SandboxError) -> [JSONTape] {
         scratch.removeAll()   // what a failed patch left
-        var tapes: [JSONTape] = []
-        tapes.reserveCapacity(count)
+        var tapes = scratch.resultArray(reserving: count)
         for _ in 0..<count {
             if result.count - position >= 5, result[position] == UInt8(ascii: "="),
                let whole = containers.tapeArgument(rootedAt: Self.u32(result, at: position + 1)) {
@@ -422,6 +443,7 @@ struct TapePatcher {
             let depth = try patchValue()
             tapes.append(scratch.tape(out.bytes, depth: depthKnown ? depth : nil))
         }
+        scratch.keepResultArray(tapes)
         return tapes
     }
 
@@ -462,8 +484,14 @@ struct TapePatcher {
         return UnsafeRawBufferPointer(rebasing: result[position..<(position + length)])
     }
 
+    /// Whether `text` needs no repair: the C side checked every string and counted the invalid.
+    @inline(__always)
+    private func isValidUTF8(_ text: UnsafeRawBufferPointer) -> Bool {
+        allStringsValid || String(validating: text, as: UTF8.self) != nil
+    }
+
     private mutating func append(tag: UInt8?, text: UnsafeRawBufferPointer) {
-        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil {
+        if isValidUTF8(text) {
             out.append(tag: tag, text: text)
         } else {
             out.append(tag: tag, text: String(decoding: text, as: UTF8.self))
@@ -474,7 +502,7 @@ struct TapePatcher {
     private mutating func readNewMember() throws(SandboxError) -> NewMember {
         let text = try readText()
         let start = position - text.count
-        if text.allSatisfy({ $0 < 0x80 }) || String(validating: text, as: UTF8.self) != nil {
+        if isValidUTF8(text) {
             return NewMember(key: start, keyLength: text.count, value: position)
         }
         let fixed = Array(String(decoding: text, as: UTF8.self).utf8)
@@ -619,7 +647,7 @@ struct TapePatcher {
             // (Values add their own members after `end` and drop them before returning.)
             deepest = max(deepest, try patchValue())
         }
-        scratch.members.removeSubrange(first..<end)
+        scratch.members.removeLast(end - first)
         return deepest
     }
 

@@ -68,6 +68,7 @@ typedef struct pinrules_ctx {
     size_t out_len;
     size_t out_cap;
     int out_count;                ///< number of values on the tape
+    int out_invalid_utf8;         ///< strings on the tape that are not valid UTF-8 (the host repairs them)
     char *warnings;               ///< malloc'd newline-separated warnings of the last read-back, may be NULL
     struct pinrules_origins *origins; ///< bridge.c: where the last call's argument tables came from
 } pinrules_ctx;
