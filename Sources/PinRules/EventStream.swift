@@ -147,7 +147,14 @@ struct OutputWriter {
     }
 
     mutating func write(_ json: JSONWriter) throws(StreamError) {
-        json.withBytes { buffer.append(contentsOf: $0) }
+        // A large piece (the serial stream writes 64 KB at a time) goes straight out: copying
+        // it into the buffer first would only move it twice.
+        if json.count >= flushThreshold {
+            try flush()
+            if let failed = json.withBytes({ writeAll($0) }) { throw failed }
+            return
+        }
+        json.withBytes { buffer.append(contentsOf: $0.assumingMemoryBound(to: UInt8.self)) }
         if buffer.count >= flushThreshold { try flush() }
     }
 
@@ -293,7 +300,7 @@ final class ParallelMapper: @unchecked Sendable {
             while try reader.nextLine({ (line: UnsafeRawBufferPointer) -> Void in
                 number += 1
                 let start = current.bytes.count
-                current.bytes.append(contentsOf: line)
+                current.bytes.append(contentsOf: line.assumingMemoryBound(to: UInt8.self))   // typed: one copy, not a byte loop
                 current.bounds.append(start..<current.bytes.count)
             }) != nil {
                 if current.bounds.count >= Self.linesPerBatch {
