@@ -9,7 +9,13 @@ extension MappingSession {
         var event = original
         for rule in rules where rule.hasBefore {
             let values: [JSONTape]
-            switch callHookReturningTapes("before", of: rule, with: [rule.indexArgument, event.argument], original: original, into: &outcome) {
+            if beforeArguments.count == 2 {
+                beforeArguments[0] = rule.indexArgument
+                beforeArguments[1] = event.argument
+            } else {
+                beforeArguments = [rule.indexArgument, event.argument]
+            }
+            switch callHookReturningTapes("before", of: rule, with: beforeArguments, original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

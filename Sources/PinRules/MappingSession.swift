@@ -62,6 +62,9 @@ public final class MappingSession {
     /// Whether outcomes get their `trace`. The stream turns it off: its output lines do not
     /// carry traces, and describing each rename cost about 1,100 instructions per event.
     var recordsTrace = true
+    /// The arguments of the last `before` call (a rule's index, the event), filled in place for
+    /// the next: building the array per call cost an allocation.
+    @exclusivity(unchecked) var beforeArguments: [LuaArgument] = []
 
     init(rules sources: [RuleSource], configJSON: JSONValue, options: EngineOptions, mapper: PinterestMapper) throws(EngineError) {
         self.mapper = mapper
