@@ -1075,6 +1075,33 @@ pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const ui
     return result;
 }
 
+typedef struct field_args {
+    int ref;
+    const char *field;
+    int *out;
+} field_args;
+
+static int field_body(lua_State *L) {
+    field_args *args = (field_args *)lua_touserdata(L, 1);
+    if (lua_rawgeti(L, LUA_REGISTRYINDEX, args->ref) != LUA_TTABLE)
+        return luaL_error(L, "PinRules host error: reference %d is not a table", args->ref);
+    lua_pushstring(L, args->field);
+    if (lua_rawget(L, -2) == LUA_TNIL) return luaL_error(L, "PinRules host error: no field '%s'", args->field);
+    *args->out = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+pinrules_status pinrules_ref_field(lua_State *L, int ref, const char *field, int *out) {
+    pinrules_ctx *ctx = pinrules_getctx(L);
+    clear_error(ctx);
+    int base = lua_gettop(L);
+    field_args args = {ref, field, out};
+    lua_pushcfunction(L, field_body);
+    lua_pushlightuserdata(L, &args);
+    int status = lua_pcall(L, 1, 0, 0);
+    return conclude(L, ctx, status, base, PINRULES_HOST);
+}
+
 static int coverage_body(lua_State *L) {
     pinrules_origins_forget(pinrules_getctx(L));
     lua_settop(L, 0);

@@ -159,6 +159,18 @@ public final class LuaSandbox {
         }
     }
 
+    /// A reference to field `field` (read raw) of the table `reference` refers to: calling it
+    /// costs no lookup of the field, as `call(reference, field:)` makes on every call.
+    package func reference(toField field: String, of reference: LuaReference) throws(SandboxError) -> LuaReference {
+        guard reference.owner == ObjectIdentifier(self) else {
+            throw .host(message: "the reference belongs to another sandbox")
+        }
+        var made: Int32 = 0
+        let status = field.withCString { name in pinrules_ref_field(state, reference.id, name, &made) }
+        guard status == PINRULES_OK else { throw finishFailure(status, chunk: nil, source: nil) }
+        return LuaReference(id: made, owner: ObjectIdentifier(self))
+    }
+
     /// Calls a function the sandbox holds: `reference` itself, or its field `field` (read raw)
     /// when given. Arguments become Lua values; results are read back raw, in protected code.
     /// - throws: `SandboxError`; the sandbox stays usable.

@@ -647,7 +647,8 @@ struct TapePatcher {
             // (Values add their own members after `end` and drop them before returning.)
             deepest = max(deepest, try patchValue())
         }
-        scratch.members.removeLast(end - first)
+        // One by one: `removeLast(_:)` and `removeSubrange` go through the general replace.
+        for _ in first..<end { scratch.members.removeLast() }
         return deepest
     }
 

@@ -15,7 +15,7 @@ extension MappingSession {
             } else {
                 beforeArguments = [rule.indexArgument, event.argument]
             }
-            switch callHookReturningTapes("before", of: rule, with: beforeArguments, original: original, into: &outcome) {
+            switch callHookReturningTapes(beforeTrampoline, of: rule, with: beforeArguments, original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

@@ -47,6 +47,8 @@ public struct RuleUsage: Sendable, Equatable {
 public final class MappingSession {
     let sandbox: LuaSandbox
     let prelude: LuaReference
+    /// The prelude's `before` trampoline, called once per event and rule.
+    let beforeTrampoline: LuaReference
     let rules: [LoadedRule]
     let hasBeforeHooks: Bool
     let hasAfterHooks: Bool
@@ -75,6 +77,7 @@ public final class MappingSession {
         do {
             sandbox = try LuaSandbox(configuration: configuration)
             prelude = try sandbox.loadTrusted(RulePrelude.source, chunkName: RulePrelude.chunkName)
+            beforeTrampoline = try sandbox.reference(toField: "before", of: prelude)
         } catch {
             throw .sandbox(error.description)
         }

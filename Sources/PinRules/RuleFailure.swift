@@ -30,14 +30,15 @@ extension MappingSession {
         }
     }
 
-    /// `callHook` with the values as tapes (see `LuaSandbox.callReturningTapes`).
+    /// `callHook` with the values as tapes (see `LuaSandbox.callReturningTapes`), calling the
+    /// trampoline by its own reference (see `MappingSession.beforeTrampoline`).
     // Out of line: inlined, its error path left the caller destroying two empty failures per
     // event.
     @inline(never)
-    func callHookReturningTapes(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
+    func callHookReturningTapes(_ trampoline: LuaReference, of rule: LoadedRule, with arguments: [LuaArgument],
                                 original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONTape> {
         do {
-            let result = try sandbox.callReturningTapes(prelude, field: trampoline, arguments: arguments)
+            let result = try sandbox.callReturningTapes(trampoline, arguments: arguments)
             return .returned(returned(result.tapes, logs: result.tapes.count > 2 ? result.tapes[2].value : nil,
                                       warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {

@@ -102,6 +102,11 @@ pinrules_status pinrules_compile(lua_State *L, const char *source, size_t length
 /// protected, under the limits.
 pinrules_status pinrules_call(lua_State *L, int ref, const char *field, const uint8_t *tape, size_t length);
 
+/// Makes a reference (`*out`) to field `field` of the table at reference `ref`, read raw, for
+/// calling it often without looking it up each time; an error when it has no such field.
+/// Protected.
+pinrules_status pinrules_ref_field(lua_State *L, int ref, const char *field, int *out);
+
 /// Releases a reference made by `pinrules_load`.
 void pinrules_unref(lua_State *L, int ref);
 
