@@ -146,6 +146,7 @@ static void arm(pinrules_ctx *ctx, lua_State *L) {
     ctx->refusals = 0;
     ctx->memory_peak = ctx->memory_in_use;
     int64_t now = now_ns();
+    ctx->armed_at_ns = now;   // the host times the call from here: one clock read less
     // Saturate: now + a huge deadline must not overflow (signed overflow is undefined).
     ctx->deadline_at_ns = ctx->deadline_ns <= 0 ? 0
         : (ctx->deadline_ns > INT64_MAX - now ? INT64_MAX : now + ctx->deadline_ns);

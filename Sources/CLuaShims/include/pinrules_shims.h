@@ -47,6 +47,7 @@ typedef struct pinrules_ctx {
     // Accounting.
     int armed;
     int64_t deadline_at_ns;
+    int64_t armed_at_ns;          ///< CLOCK_MONOTONIC when the current (or last) entry point was armed
     size_t memory_in_use;
     size_t memory_peak;           ///< peak since the last arming
     int64_t instructions;         ///< instructions (and charged work) in the current call
