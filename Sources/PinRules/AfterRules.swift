@@ -28,7 +28,7 @@ extension MappingSession {
             guard !calls.isEmpty else { break }
             let tables = JSONValue.array(calls.map { Self.table(for: $0.call) })
             let values: [JSONValue]
-            switch callHook("after", of: rule, with: [rule.indexArgument, .json(tables), event.argument], original: original, into: &outcome) {
+            switch callHook(afterTrampoline, of: rule, with: [rule.indexArgument, .json(tables), event.argument], original: original, into: &outcome) {
             case .returned(let returned): values = returned
             case .failed(.finish): return nil
             case .failed(.skipRule): continue

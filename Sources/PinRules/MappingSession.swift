@@ -47,8 +47,9 @@ public struct RuleUsage: Sendable, Equatable {
 public final class MappingSession {
     let sandbox: LuaSandbox
     let prelude: LuaReference
-    /// The prelude's `before` trampoline, called once per event and rule.
+    /// The prelude's `before` and `after` trampolines, called once per event and rule.
     let beforeTrampoline: LuaReference
+    let afterTrampoline: LuaReference
     let rules: [LoadedRule]
     let hasBeforeHooks: Bool
     let hasAfterHooks: Bool
@@ -78,6 +79,7 @@ public final class MappingSession {
             sandbox = try LuaSandbox(configuration: configuration)
             prelude = try sandbox.loadTrusted(RulePrelude.source, chunkName: RulePrelude.chunkName)
             beforeTrampoline = try sandbox.reference(toField: "before", of: prelude)
+            afterTrampoline = try sandbox.reference(toField: "after", of: prelude)
         } catch {
             throw .sandbox(error.description)
         }

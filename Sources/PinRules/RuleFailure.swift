@@ -19,10 +19,10 @@ extension MappingSession {
     /// Calls a prelude trampoline for a rule's hook, accounts for its use, collects its warnings
     /// and logs (the trampolines return logs third), and applies `on_error` when it fails.
     /// `arguments` start with the rule's index (`LoadedRule.indexArgument`).
-    func callHook(_ trampoline: String, of rule: LoadedRule, with arguments: [LuaArgument],
+    func callHook(_ trampoline: LuaReference, of rule: LoadedRule, with arguments: [LuaArgument],
                   original: PipelineEvent, into outcome: inout Outcome) -> HookCallResult<JSONValue> {
         do {
-            let result = try sandbox.call(prelude, field: trampoline, arguments: arguments)
+            let result = try sandbox.call(trampoline, arguments: arguments)
             return .returned(returned(result.values, logs: result.values.count > 2 ? result.values[2] : nil,
                                       warnings: result.warnings, statistics: result.statistics, rule: rule, into: &outcome))
         } catch {
