@@ -203,7 +203,7 @@ public struct PinterestMapper: Sendable {
         init(_ path: String) {
             key = path
             utf8 = Array(path.utf8)
-            let split = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            let split = RudderMessage.dotSegments(path)
             segments = split.contains("") ? nil : split
             isArrayIndex = PinterestMapper.javaScriptArrayIndex(path) != nil
         }

@@ -109,7 +109,7 @@ public struct RudderMessage: Sendable, Equatable {
     /// The walk of `value(atPath:)` over any tree of nodes.
     static func lookup<Node>(_ path: String, in root: Node, isContainer: (Node) -> Bool, member: (String, Node) -> Node?) -> Node? {
         if isContainer(root), let whole = member(path, root) { return whole }
-        let segments = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let segments = dotSegments(path)
         var target = root
         var index = 0
         while index < segments.count {
@@ -135,6 +135,21 @@ public struct RudderMessage: Sendable, Equatable {
             index += 1
         }
         return target
+    }
+
+    /// `path` cut at every `.`, empty pieces kept: JavaScript's `path.split(".")`. Cut on the
+    /// UTF-8 bytes, as JavaScript cuts on code units (`split` on `Character`s would keep a `.`
+    /// followed by a combining mark, and cost about 8,000 instructions per path).
+    static func dotSegments(_ path: String) -> [String] {
+        var segments: [String] = []
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        for index in utf8.indices where utf8[index] == UInt8(ascii: ".") {
+            segments.append(String(decoding: utf8[start..<index], as: UTF8.self))
+            start = utf8.index(after: index)
+        }
+        segments.append(String(decoding: utf8[start...], as: UTF8.self))
+        return segments
     }
 
     /// `key` as an array position: a canonical decimal.

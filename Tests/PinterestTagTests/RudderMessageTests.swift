@@ -32,6 +32,18 @@ struct RudderMessageTests {
         #expect(message.value(atPath: "") == nil)
     }
 
+    /// Paths are cut at every `.` as JavaScript's `split(".")` cuts them: empty pieces stay, and
+    /// a `.` followed by a combining mark (one `Character` in Swift) is still a cut.
+    @Test func pathsCutAsJavaScriptCutsThem() throws {
+        let message = RudderMessage(try json(#"{"a":{"":{"b":1}},"":{"a":2,"\u0301":3,"":{"":4}},"é":{"ü":5}}"#))
+        #expect(message.value(atPath: "a..b") == 1)
+        #expect(message.value(atPath: ".a") == 2)
+        #expect(message.value(atPath: ".\u{301}") == 3)
+        #expect(message.value(atPath: "..") == 4)
+        #expect(message.value(atPath: "é.ü") == 5)
+        #expect(RudderMessage(tape: JSONTape(message.json)).value(atPath: ".\u{301}") == 3)
+    }
+
     @Test func tapeMessagesReadAlike() throws {
         let texts = [
             #"{"type":"track","event":"E","messageId":"m","properties":{"a":1},"context":{"traits":{"email":"x"}},"traits":{"email":"t"},"name":"n","category":7}"#,
