@@ -108,8 +108,13 @@ public struct RudderMessage: Sendable, Equatable {
 
     /// The walk of `value(atPath:)` over any tree of nodes.
     static func lookup<Node>(_ path: String, in root: Node, isContainer: (Node) -> Bool, member: (String, Node) -> Node?) -> Node? {
+        lookup(path, segments: nil, in: root, isContainer: isContainer, member: member)
+    }
+
+    /// The same, with `path`'s `dotSegments` made beforehand (nil: made here when needed).
+    static func lookup<Node>(_ path: String, segments: [String]?, in root: Node, isContainer: (Node) -> Bool, member: (String, Node) -> Node?) -> Node? {
         if isContainer(root), let whole = member(path, root) { return whole }
-        let segments = dotSegments(path)
+        let segments = segments ?? dotSegments(path)
         var target = root
         var index = 0
         while index < segments.count {
