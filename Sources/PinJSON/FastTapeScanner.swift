@@ -10,12 +10,21 @@
 /// stay in registers (a scanner's fields, or a tape passed on, live in memory, and every write
 /// through the tape's raw pointer made the compiler read them again). Enclosing containers
 /// wait in `Scratch`.
+#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+// SSE2 (part of every x86-64): sixteen bytes of a string checked in a handful of instructions.
+// Swift's own `SIMD16` comparisons did not become vector code (docs/performance.md).
+internal import _Builtin_intrinsics.intel
+#endif
+
 enum FastTapeScanner {
     /// The room made for a line's tape once, before scanning it, so that no write checks for
-    /// room: no text takes more tape per byte than `[]` inside an array (2 bytes, or 3 with a
-    /// comma, for a 13-byte header); the 64 more cover a lone number (9 bytes for 1) and the
-    /// up to 8 bytes a short string's copy writes past its end (`appendShortText`).
+    /// room: no complete text takes more tape per byte than `[]` inside an array (2 bytes, or 3
+    /// with a comma, for a 13-byte header), a lone number aside (9 bytes for 1).
     static let roomPerByte = 7
+    /// Room beyond `roomPerByte`: a lone number's excess, the headers of the containers still
+    /// open when a text is declined part-way (13 bytes for one, at most `maximumDepth` of them),
+    /// and the up to 16 bytes a string's copy writes past its end (`TextBlock.store`).
+    static let extraRoom = 64 + 13 * maximumDepth + 16
     /// Longer lines go to the careful parser rather than reserve seven times their size.
     static let maximumLength = 1 << 20
     /// Deeper nesting goes to the careful parser.
@@ -25,62 +34,96 @@ enum FastTapeScanner {
     fileprivate struct Container {
         var isObject = false
         /// Where its header is on the tape.
-        var header = 0
+        var header: UnsafeMutableRawPointer
         var members = 0
         /// The number of containers opened before its members.
         var first = 0
         /// A 64-bit summary of its keys' hashes: most keys need no comparisons.
         var seen: UInt64 = 0
         /// Where its keys' hashes start in `Scratch`.
-        var hashBase = 0
+        var hashBase: UnsafeMutablePointer<UInt64>
     }
 
-    /// What a scan keeps from one line to the next: room for the enclosing containers and for
-    /// the hashes of the keys of the open objects.
+    /// What a scan keeps from one line to the next: the tape's room, and room for the
+    /// enclosing containers and for the hashes of the keys of the open objects.
     final class Scratch {
+        /// Slot 0 stands for the text itself (the open container is `enclosing[depth]`), so
+        /// that opening one saves the enclosing one's state without a check.
         fileprivate let enclosing: UnsafeMutablePointer<Container>
         fileprivate private(set) var hashes: UnsafeMutablePointer<UInt64>
         private var hashCapacity = 256
+        fileprivate private(set) var tape: UnsafeMutableRawPointer
+        private var tapeCapacity = 8192
 
         init() {
-            enclosing = .allocate(capacity: maximumDepth)
+            enclosing = .allocate(capacity: maximumDepth + 1)
             hashes = .allocate(capacity: hashCapacity)
+            tape = .allocate(byteCount: tapeCapacity, alignment: 16)
+            // Slot 0 is read when the text's own container closes.
+            enclosing.initialize(repeating: Container(header: tape, hashBase: hashes), count: maximumDepth + 1)
         }
 
         deinit {
+            enclosing.deinitialize(count: maximumDepth + 1)
             enclosing.deallocate()
             hashes.deallocate()
+            tape.deallocate()
         }
 
-        /// A text of `length` bytes has at most `length / 4` keys (`"":0,` each).
+        /// A text of `length` bytes has at most `length / 4` keys (`"":0,` each) and takes at
+        /// most `roomPerByte * length + extraRoom` bytes of tape.
         fileprivate func makeRoom(forTextOf length: Int) {
-            guard length / 4 + 1 > hashCapacity else { return }
-            hashes.deallocate()
-            hashCapacity = length / 4 + 1
-            hashes = .allocate(capacity: hashCapacity)
+            if length / 4 + 1 > hashCapacity {
+                hashes.deallocate()
+                hashCapacity = length / 4 + 1
+                hashes = .allocate(capacity: hashCapacity)
+            }
+            let room = roomPerByte * length + extraRoom
+            if room > tapeCapacity {
+                tape.deallocate()
+                tapeCapacity = room
+                tape = .allocate(byteCount: tapeCapacity, alignment: 16)
+            }
         }
 
-        fileprivate var hashRoom: Int { hashCapacity }
+        fileprivate var tapeEnd: UnsafeMutableRawPointer { tape + tapeCapacity }
     }
 
-    /// Scans `bytes` into `tape` (emptied first); the value's depth, or nil to defer to the
-    /// careful parser.
-    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, into tape: inout TapeBuffer, scratch: Scratch) -> Int? {
+    /// Scans `bytes` into a tape kept in `scratch`: the value's depth and its tape (valid
+    /// until the next scan), or nil to defer to the careful parser.
+    static func scan(_ bytes: UnsafeRawBufferPointer, maxDepth: Int, scratch: Scratch) -> (depth: Int, tape: UnsafeRawBufferPointer)? {
         guard let start = bytes.baseAddress, bytes.count > 0, bytes.count <= maximumLength else { return nil }
-        tape.removeAll()
-        tape.reserve(roomPerByte * bytes.count + 64)
         scratch.makeRoom(forTextOf: bytes.count)
-        return scan(start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, maximumDepth),
-                    into: &tape, enclosing: scratch.enclosing, hashes: scratch.hashes, hashRoom: scratch.hashRoom)
+        guard let (depth, end) = scan(start.assumingMemoryBound(to: UInt8.self), end: bytes.count, depthLimit: min(maxDepth, maximumDepth),
+                                      tape: scratch.tape, tapeEnd: scratch.tapeEnd, enclosing: scratch.enclosing, hashes: scratch.hashes)
+        else { return nil }
+        return (depth, UnsafeRawBufferPointer(start: scratch.tape, count: end - scratch.tape))
+    }
+
+    /// Writes a string or key's length, and its tag before it (keys have none): where its
+    /// bytes go.
+    @inline(__always)
+    private static func textHeader(_ out: UnsafeMutableRawPointer, tag: UInt8?, count: Int) -> UnsafeMutableRawPointer {
+        var at = out
+        if let tag {
+            at.storeBytes(of: tag, as: UInt8.self)
+            at += 1
+        }
+        at.storeBytes(of: UInt32(truncatingIfNeeded: count).littleEndian, as: UInt32.self)
+        return at + 4
+    }
+
+    @inline(__always)
+    private static func patch(_ value: Int, at target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, as: UInt32.self)
     }
 
     private static func scan(
-        _ base: UnsafePointer<UInt8>, end: Int, depthLimit: Int, into tape: inout TapeBuffer,
-        enclosing: UnsafeMutablePointer<Container>, hashes: UnsafeMutablePointer<UInt64>, hashRoom: Int
-    ) -> Int? {
-        // A copy in registers; the room is made, so its storage does not move.
+        _ base: UnsafePointer<UInt8>, end: Int, depthLimit: Int, tape: UnsafeMutableRawPointer, tapeEnd: UnsafeMutableRawPointer,
+        enclosing: UnsafeMutablePointer<Container>, hashes: UnsafeMutablePointer<UInt64>
+    ) -> (depth: Int, end: UnsafeMutableRawPointer)? {
+        // Where the next byte of tape goes; the room is made (debug builds check it).
         var out = tape
-        defer { tape = out }
         var position = skippingWhitespace(base, from: 0, end: end)
         guard position < end else { return nil }
         // The last byte that is not white space. When the value is an array or an object it
@@ -95,13 +138,13 @@ enum FastTapeScanner {
         var depth = 0
         var deepest = 0
         var containers = 0
-        // The open container is `enclosing[depth - 1]`; its member count and key summary are
-        // kept here while it is open (the rest is read at its end).
+        // The open container is `enclosing[depth]`; its member count and key summary are kept
+        // here while it is open (the rest is read at its end).
         var members = 0
         var seen: UInt64 = 0
         /// `}` or `]`, what closes it.
         var closer: UInt8 = 0
-        var hashCount = 0
+        var nextHash = hashes
         var atKey = false
         scanning: while true {
             if atKey {
@@ -113,37 +156,36 @@ enum FastTapeScanner {
                 }
                 let start = position &+ 1
                 let hash: UInt64
-                if let (length, head, tail) = shortText(base, start: start, end: end, position: &position) {
-                    out.appendShortText(tag: nil, count: length, head: head, tail: tail)
+                if let (length, head) = shortText(base, start: start, end: end, to: out + 4, position: &position) {
+                    out = textHeader(out, tag: nil, count: length) + length
+                    let tail = length >= 8 ? UInt64(littleEndian: UnsafeRawPointer(base + (start &+ length &- 8)).loadUnaligned(as: UInt64.self)) : head
                     hash = Self.hash(count: length, head: head, tail: tail)
                 } else {
-                    guard let closing = restOfPlainString(base, from: position, end: end) else { return nil }
+                    guard let closing = restOfPlainString(base, start: start, from: position, end: end, to: out + 4) else { return nil }
                     let key = UnsafeRawBufferPointer(start: base + start, count: closing &- start)
                     position = closing &+ 1
-                    out.append(tag: nil, text: key, roomMade: true)
+                    out = textHeader(out, tag: nil, count: key.count) + key.count
                     hash = Self.hash(key, base: base, end: end)
                 }
+                assert(out <= tapeEnd, "room was not made")
                 // Keys that may be the same go to the careful parser, which knows what to do.
                 let bit: UInt64 = 1 &<< (hash >> 58)
                 if seen & bit != 0 {
-                    var slot = enclosing[depth &- 1].hashBase
-                    while slot < hashCount {
-                        if hashes[slot] == hash { return nil }
-                        slot &+= 1
+                    var slot = enclosing[depth].hashBase
+                    while slot < nextHash {
+                        if slot.pointee == hash { return nil }
+                        slot += 1
                     }
                 }
                 seen |= bit
-                assert(hashCount < hashRoom, "room was not made for the keys")
-                hashes[hashCount] = hash
-                hashCount &+= 1
+                nextHash.pointee = hash
+                nextHash += 1
                 assert(position <= limit)
                 if base[position] != UInt8(ascii: ":") {
                     position = skippingWhitespace(base, from: position, end: end)
                     guard position < end, base[position] == UInt8(ascii: ":") else { return nil }
                 }
                 position &+= 1
-                assert(position <= limit)
-                if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
                 atKey = false
             }
             // A value.
@@ -152,19 +194,21 @@ enum FastTapeScanner {
             switch byte {
             case UInt8(ascii: "\""):
                 let start = position &+ 1
-                if let (length, head, tail) = shortText(base, start: start, end: end, position: &position) {
-                    out.appendShortText(tag: UInt8(ascii: "s"), count: length, head: head, tail: tail)
+                if let (length, _) = shortText(base, start: start, end: end, to: out + 5, position: &position) {
+                    out = textHeader(out, tag: UInt8(ascii: "s"), count: length) + length
                 } else {
-                    guard let closing = restOfPlainString(base, from: position, end: end) else { return nil }
+                    guard let closing = restOfPlainString(base, start: start, from: position, end: end, to: out + 5) else { return nil }
                     position = closing &+ 1
-                    out.append(tag: UInt8(ascii: "s"), text: UnsafeRawBufferPointer(start: base + start, count: closing &- start), roomMade: true)
+                    out = textHeader(out, tag: UInt8(ascii: "s"), count: closing &- start) + (closing &- start)
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 guard depth < depthLimit else { return nil }
                 position &+= 1
                 let isObject = byte == UInt8(ascii: "{")
-                let header = out.beginContainer(tag: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), count: 0, roomMade: true)
-                position = skippingWhitespace(base, from: position, end: end)
+                let header = out
+                header.storeBytes(of: isObject ? UInt8(ascii: "o") : UInt8(ascii: "a"), as: UInt8.self)
+                out += 13
+                if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
                 assert(position <= limit)
                 // `}` and `]` follow `{` and `[` by two.
                 if base[position] == byte &+ 2 {
@@ -174,15 +218,15 @@ enum FastTapeScanner {
                     position &+= 1
                     containers &+= 1
                     deepest = max(deepest, depth &+ 1)
-                    out.finishContainer(at: header, members: 0, descendants: 0)
+                    patch(0, at: header + 1)
+                    patch(0, at: header + 5)
+                    patch(0, at: header + 9)
                 } else {
-                    if depth > 0 {
-                        enclosing[depth &- 1].members = members
-                        enclosing[depth &- 1].seen = seen
-                    }
+                    enclosing[depth].members = members
+                    enclosing[depth].seen = seen
                     containers &+= 1
-                    enclosing[depth] = Container(isObject: isObject, header: header, first: containers, hashBase: hashCount)
                     depth &+= 1
+                    enclosing[depth] = Container(isObject: isObject, header: header, first: containers, hashBase: nextHash)
                     deepest = max(deepest, depth)
                     members = 0
                     seen = 0
@@ -193,53 +237,65 @@ enum FastTapeScanner {
             case UInt8(ascii: "t"):
                 guard word(base, at: position, end: end, is: "true") else { return nil }
                 position &+= 4
-                out.append(tag: UInt8(ascii: "t"), roomMade: true)
+                out.storeBytes(of: UInt8(ascii: "t"), as: UInt8.self)
+                out += 1
             case UInt8(ascii: "f"):
                 guard word(base, at: position &+ 1, end: end, is: "alse") else { return nil }
                 position &+= 5
-                out.append(tag: UInt8(ascii: "f"), roomMade: true)
+                out.storeBytes(of: UInt8(ascii: "f"), as: UInt8.self)
+                out += 1
             case UInt8(ascii: "n"):
                 guard word(base, at: position, end: end, is: "null") else { return nil }
                 position &+= 4
-                out.append(tag: UInt8(ascii: "n"), roomMade: true)
+                out.storeBytes(of: UInt8(ascii: "n"), as: UInt8.self)
+                out += 1
+            case 0x20, 0x0A, 0x0D, 0x09:
+                // White space before a value (after `[`, `,` or `:`): rare in what SDKs send.
+                position = skippingWhitespace(base, from: position, end: end)
+                guard position < end else { return nil }
+                continue scanning
             default:
                 guard let (next, tag, bits) = number(base, at: position, end: end) else { return nil }
                 position = next
-                out.append(tag: tag, bits, roomMade: true)
+                out.storeBytes(of: tag, as: UInt8.self)
+                out.storeBytes(of: bits.littleEndian, toByteOffset: 1, as: UInt64.self)
+                out += 9
             }
+            assert(out <= tapeEnd, "room was not made")
             // After a value: a comma and the next member, or the end of its container (itself
             // a value in the one enclosing it).
             while depth > 0 {
                 members &+= 1
                 assert(position <= limit)
-                if base[position] <= UInt8(ascii: " ") { position = skippingWhitespace(base, from: position, end: end) }
-                let next = base[position]
+                var next = base[position]
+                if next != UInt8(ascii: ",") && next != closer {
+                    // White space first, or something wrong.
+                    position = skippingWhitespace(base, from: position, end: end)
+                    assert(position <= limit)
+                    next = base[position]
+                }
                 position &+= 1
                 if next == UInt8(ascii: ",") {
-                    if closer == UInt8(ascii: "}") {
-                        atKey = true
-                    } else if base[position] <= UInt8(ascii: " ") {
-                        position = skippingWhitespace(base, from: position, end: end)
-                    }
+                    atKey = closer == UInt8(ascii: "}")
                     continue scanning
                 }
                 guard next == closer else { return nil }
-                let closed = enclosing[depth &- 1]
-                out.finishContainer(at: closed.header, members: members, descendants: containers &- closed.first)
-                hashCount = closed.hashBase
+                let closed = enclosing[depth]
+                patch(members, at: closed.header + 1)
+                patch(out - (closed.header + 13), at: closed.header + 5)
+                patch(containers &- closed.first, at: closed.header + 9)
+                nextHash = closed.hashBase
                 depth &-= 1
-                if depth > 0 {
-                    // The enclosing container cannot end after the last byte.
-                    if position > limit { return nil }
-                    members = enclosing[depth &- 1].members
-                    seen = enclosing[depth &- 1].seen
-                    closer = enclosing[depth &- 1].isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-                }
+                // The enclosing container cannot end after the last byte.
+                if position > limit && depth > 0 { return nil }
+                members = enclosing[depth].members
+                seen = enclosing[depth].seen
+                closer = enclosing[depth].isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
             }
             break
         }
         position = skippingWhitespace(base, from: position, end: end)
-        return position == end ? deepest : nil
+        return position == end ? (deepest, out) : nil
     }
 
     @inline(__always)
@@ -263,61 +319,65 @@ enum FastTapeScanner {
     }
 
     /// Most keys and many values are short and ASCII: a string of up to 15 such bytes starting
-    /// at `start` (after its opening quote), found in the two words there (when the text has
-    /// them), loaded once: its length, first 8 bytes and last 8 (for shorter ones, `head`
-    /// holds the string and what follows it, and `tail` is `head`). Moves `position` past its
-    /// closing quote. Otherwise nil, and `position` is where `restOfPlainString` goes on from,
-    /// past the bytes found plain.
+    /// at `start` (after its opening quote), found in the 16 bytes there (when the text has
+    /// them), loaded once and stored at `target` as they are (what follows the string there is
+    /// overwritten by what comes next on the tape): its length and first 8 bytes (for shorter
+    /// ones, the string and what follows it). Moves `position` past its closing quote.
+    /// Otherwise nil, and `position` is where `restOfPlainString` goes on from, past the bytes
+    /// found plain (and stored).
     @inline(__always)
     private static func shortText(
-        _ base: UnsafePointer<UInt8>, start: Int, end: Int, position: inout Int
-    ) -> (count: Int, head: UInt64, tail: UInt64)? {
+        _ base: UnsafePointer<UInt8>, start: Int, end: Int, to target: UnsafeMutableRawPointer, position: inout Int
+    ) -> (count: Int, head: UInt64)? {
         position = start
-        #if _endian(little)
         guard start &+ 16 <= end else { return nil }
-        let text = UnsafeRawPointer(base + start)
-        let head = text.loadUnaligned(as: UInt64.self)
-        let headFlags = attentionFlags(head)
-        if headFlags != 0 {
-            let length = headFlags.trailingZeroBitCount >> 3
-            guard base[start &+ length] == UInt8(ascii: "\"") else {
-                position = start &+ length
-                return nil
-            }
-            position = start &+ length &+ 1
-            return (length, head, head)
-        }
-        let flags = attentionFlags(text.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        let length = 8 &+ flags.trailingZeroBitCount >> 3
-        guard flags != 0 && base[start &+ length] == UInt8(ascii: "\"") else {
+        let block = TextBlock(base + start)
+        block.store(to: target)
+        let length = block.firstSpecial
+        guard length < 16, base[start &+ length] == UInt8(ascii: "\"") else {
             position = start &+ length
             return nil
         }
         position = start &+ length &+ 1
-        return (length, head, text.loadUnaligned(fromByteOffset: length &- 8, as: UInt64.self))
-        #else
-        return nil
-        #endif
+        return (length, block.head)
     }
 
     /// The rest of a string with no escapes and no control characters (valid UTF-8 is
-    /// checked), from `position` (the bytes before it, after the opening quote, were found
-    /// plain): where its closing quote is. Nil otherwise.
+    /// checked), from `position` (the bytes before it, after the opening quote at `start - 1`,
+    /// were found plain and stored): where its closing quote is, its bytes stored at `target`
+    /// (and up to 16 past them). Nil otherwise.
     @inline(never)
-    private static func restOfPlainString(_ base: UnsafePointer<UInt8>, from position: Int, end: Int) -> Int? {
+    private static func restOfPlainString(
+        _ base: UnsafePointer<UInt8>, start: Int, from position: Int, end: Int, to target: UnsafeMutableRawPointer
+    ) -> Int? {
         var position = position
         while true {
-            position = skippingPlainWords(UnsafeRawPointer(base), from: position, end: end)
-            guard position < end else { return nil }
+            if position &+ 16 <= end {
+                // Stored before it is checked: what is not the string's is overwritten later.
+                let block = TextBlock(base + position)
+                block.store(to: target + (position &- start))
+                let plain = block.firstSpecial
+                position &+= plain
+                if plain == 16 { continue }
+            } else {
+                // The last few bytes of the text, one at a time.
+                guard position < end else { return nil }
+                let byte = base[position]
+                if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                    target.storeBytes(of: byte, toByteOffset: position &- start, as: UInt8.self)
+                    position &+= 1
+                    continue
+                }
+            }
             let byte = base[position]
             if byte == UInt8(ascii: "\"") { return position }
             if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
-            if byte >= 0x80 {
-                guard let length = utf8SequenceLength(UnsafeRawPointer(base), at: position, end: end) else { return nil }
-                position &+= length
-            } else {
-                position &+= 1
+            guard let length = utf8SequenceLength(UnsafeRawPointer(base), at: position, end: end) else { return nil }
+            // It may reach past the block stored.
+            for offset in 0..<length {
+                target.storeBytes(of: base[position &+ offset], toByteOffset: position &- start &+ offset, as: UInt8.self)
             }
+            position &+= length
         }
     }
 
@@ -372,12 +432,12 @@ enum FastTapeScanner {
     private static func hash(_ key: UnsafeRawBufferPointer, base: UnsafePointer<UInt8>, end: Int) -> UInt64 {
         guard let start = key.baseAddress else { return hash(count: 0, head: 0, tail: 0) }
         if key.count >= 8 {
-            return hash(count: key.count, head: start.loadUnaligned(as: UInt64.self),
-                        tail: (start + key.count - 8).loadUnaligned(as: UInt64.self))
+            return hash(count: key.count, head: UInt64(littleEndian: start.loadUnaligned(as: UInt64.self)),
+                        tail: UInt64(littleEndian: (start + key.count - 8).loadUnaligned(as: UInt64.self)))
         } else if start - UnsafeRawPointer(base) + 8 <= end {
             // The bytes after a key (its closing quote, at least) are in the text: load 8, keep
             // the key's.
-            let word = start.loadUnaligned(as: UInt64.self)
+            let word = UInt64(littleEndian: start.loadUnaligned(as: UInt64.self))
             return hash(count: key.count, head: word, tail: word)
         } else {
             var word: UInt64 = 0
@@ -397,4 +457,63 @@ enum FastTapeScanner {
             : head & ((1 &<< (8 * UInt64(count))) &- 1)
         return (words ^ UInt64(truncatingIfNeeded: count)) &* multiplier
     }
+}
+
+/// Sixteen bytes of a string, loaded once.
+private struct TextBlock {
+    #if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+    let bytes: __m128i
+
+    @inline(__always)
+    init(_ text: UnsafePointer<UInt8>) { bytes = UnsafeRawPointer(text).loadUnaligned(as: __m128i.self) }
+
+    /// The first 8 bytes, the first in the low byte.
+    var head: UInt64 {
+        @inline(__always) get { UInt64(bitPattern: bytes[0]) }
+    }
+
+    /// Where the first byte that needs attention in a JSON string is (a control character, `"`,
+    /// `\` or a non-ASCII byte), 16 when there is none.
+    var firstSpecial: Int {
+        @inline(__always) get {
+            let quotes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(0x22))
+            let backslashes = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(0x5C))
+            // Compared as signed bytes, those from 0x80 are negative: below 0x20 with the
+            // control characters.
+            let below = _mm_cmpgt_epi8(_mm_set1_epi8(0x20), bytes)
+            let flags = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quotes, backslashes), below))
+            return (UInt32(truncatingIfNeeded: flags) | 0x1_0000).trailingZeroBitCount
+        }
+    }
+
+    @inline(__always)
+    func store(to target: UnsafeMutableRawPointer) { target.storeBytes(of: bytes, as: __m128i.self) }
+    #else
+    /// The first 8 bytes and the next 8, the first in the low byte.
+    let head: UInt64
+    private let second: UInt64
+
+    @inline(__always)
+    init(_ text: UnsafePointer<UInt8>) {
+        head = UInt64(littleEndian: UnsafeRawPointer(text).loadUnaligned(as: UInt64.self))
+        second = UInt64(littleEndian: UnsafeRawPointer(text).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    /// Where the first byte that needs attention in a JSON string is (a control character, `"`,
+    /// `\` or a non-ASCII byte), 16 when there is none.
+    var firstSpecial: Int {
+        @inline(__always) get {
+            // The lowest flag of a word is exact (see `attentionFlags`).
+            let first = attentionFlags(head)
+            if first != 0 { return first.trailingZeroBitCount >> 3 }
+            return 8 &+ attentionFlags(second).trailingZeroBitCount >> 3
+        }
+    }
+
+    @inline(__always)
+    func store(to target: UnsafeMutableRawPointer) {
+        target.storeBytes(of: head.littleEndian, as: UInt64.self)
+        target.storeBytes(of: second.littleEndian, toByteOffset: 8, as: UInt64.self)
+    }
+    #endif
 }

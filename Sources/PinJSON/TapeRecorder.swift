@@ -86,23 +86,19 @@ package final class TapeRecorder {
 public final class JSONTapeParser {
     public let parser: JSONParser
     private let recorder = TapeRecorder()
-    /// For `FastTapeScanner`, kept from one text to the next.
-    // One thread at a time (the parser is not Sendable): no dynamic exclusivity checks needed.
-    @exclusivity(unchecked) private var fastTape = TapeBuffer()
+    /// For `FastTapeScanner` (its tape too), kept from one text to the next.
     private let scratch = FastTapeScanner.Scratch()
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser
     }
 
-    deinit { fastTape.deallocate() }
-
     /// The tape of a JSON text; the same errors as `JSONParser.parse`, and for a text with
     /// duplicate keys the tape of what `parse` makes of it (the last value wins, in the first
     /// one's place).
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
-        if let depth = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) {
-            return JSONTape(encoded: [UInt8](fastTape.bytes), depth: depth)
+        if let (depth, tape) = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, scratch: scratch) {
+            return JSONTape(encoded: [UInt8](tape), depth: depth)
         }
         return try parseCarefully(bytes)
     }
@@ -123,7 +119,7 @@ public final class JSONTapeParser {
 
     /// Whether the fast path takes `bytes` (for tests and benchmarks).
     package func fastPathTakes(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) != nil }
+        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, scratch: scratch) != nil }
     }
 }
 
