@@ -32,12 +32,13 @@ enum FastTapeScanner {
 
     /// An open array or object.
     fileprivate struct Container {
-        var isObject = false
+        /// `}` or `]`; 0 for the text itself (slot 0 of `Scratch.enclosing`).
+        var closer: UInt8 = 0
         /// Where its header is on the tape.
         var header: UnsafeMutableRawPointer
         var members = 0
-        /// The number of containers opened before its members.
-        var first = 0
+        /// The number of containers among its members, at any depth, so far.
+        var descendants = 0
         /// A 64-bit summary of its keys' hashes: most keys need no comparisons.
         var seen: UInt64 = 0
         /// Where its keys' hashes start in `Scratch`.
@@ -48,7 +49,8 @@ enum FastTapeScanner {
     /// enclosing containers and for the hashes of the keys of the open objects.
     final class Scratch {
         /// Slot 0 stands for the text itself (the open container is `enclosing[depth]`), so
-        /// that opening one saves the enclosing one's state without a check.
+        /// that opening one saves the enclosing one's state without a check, and closing the
+        /// outermost finds a closer of 0.
         fileprivate let enclosing: UnsafeMutablePointer<Container>
         fileprivate private(set) var hashes: UnsafeMutablePointer<UInt64>
         private var hashCapacity = 256
@@ -135,14 +137,14 @@ enum FastTapeScanner {
         if base[position] == UInt8(ascii: "{") || base[position] == UInt8(ascii: "[") {
             guard base[limit] == UInt8(ascii: "}") || base[limit] == UInt8(ascii: "]") else { return nil }
         }
-        var depth = 0
-        var deepest = 0
-        var containers = 0
-        // The open container is `enclosing[depth]`; its member count and key summary are kept
-        // here while it is open (the rest is read at its end).
-        var members = 0
-        var seen: UInt64 = 0
-        /// `}` or `]`, what closes it.
+        // The open container, `enclosing[depth]` (one pointer for both: registers are short
+        // in this loop, so its member count and key summary stay in it, not in locals); its
+        // closing byte is kept here while it is open.
+        enclosing.pointee = Container(header: tape, hashBase: hashes)
+        var current = enclosing
+        let deepestAllowed = enclosing + depthLimit
+        var deepest = enclosing
+        /// `}` or `]`, what closes it; 0 outside any.
         var closer: UInt8 = 0
         var nextHash = hashes
         var atKey = false
@@ -170,14 +172,14 @@ enum FastTapeScanner {
                 assert(out <= tapeEnd, "room was not made")
                 // Keys that may be the same go to the careful parser, which knows what to do.
                 let bit: UInt64 = 1 &<< (hash >> 58)
-                if seen & bit != 0 {
-                    var slot = enclosing[depth].hashBase
+                if current.pointee.seen & bit != 0 {
+                    var slot = current.pointee.hashBase
                     while slot < nextHash {
                         if slot.pointee == hash { return nil }
                         slot += 1
                     }
                 }
-                seen |= bit
+                current.pointee.seen |= bit
                 nextHash.pointee = hash
                 nextHash += 1
                 assert(position <= limit)
@@ -202,7 +204,7 @@ enum FastTapeScanner {
                     out = textHeader(out, tag: UInt8(ascii: "s"), count: closing &- start) + (closing &- start)
                 }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                guard depth < depthLimit else { return nil }
+                guard current < deepestAllowed else { return nil }
                 position &+= 1
                 let isObject = byte == UInt8(ascii: "{")
                 let header = out
@@ -214,23 +216,18 @@ enum FastTapeScanner {
                 if base[position] == byte &+ 2 {
                     // Empty: closed at once, a member of the enclosing container (which cannot
                     // end after the last byte).
-                    if position == limit && depth > 0 { return nil }
+                    if position == limit && current != enclosing { return nil }
                     position &+= 1
-                    containers &+= 1
-                    deepest = max(deepest, depth &+ 1)
+                    current.pointee.descendants &+= 1
+                    deepest = max(deepest, current + 1)
                     patch(0, at: header + 1)
                     patch(0, at: header + 5)
                     patch(0, at: header + 9)
                 } else {
-                    enclosing[depth].members = members
-                    enclosing[depth].seen = seen
-                    containers &+= 1
-                    depth &+= 1
-                    enclosing[depth] = Container(isObject: isObject, header: header, first: containers, hashBase: nextHash)
-                    deepest = max(deepest, depth)
-                    members = 0
-                    seen = 0
                     closer = byte &+ 2
+                    current += 1
+                    current.pointee = Container(closer: closer, header: header, hashBase: nextHash)
+                    deepest = max(deepest, current)
                     atKey = isObject
                     continue scanning
                 }
@@ -264,8 +261,8 @@ enum FastTapeScanner {
             assert(out <= tapeEnd, "room was not made")
             // After a value: a comma and the next member, or the end of its container (itself
             // a value in the one enclosing it).
-            while depth > 0 {
-                members &+= 1
+            while closer != 0 {
+                current.pointee.members &+= 1
                 assert(position <= limit)
                 var next = base[position]
                 if next != UInt8(ascii: ",") && next != closer {
@@ -280,22 +277,21 @@ enum FastTapeScanner {
                     continue scanning
                 }
                 guard next == closer else { return nil }
-                let closed = enclosing[depth]
-                patch(members, at: closed.header + 1)
+                let closed = current.pointee
+                patch(closed.members, at: closed.header + 1)
                 patch(out - (closed.header + 13), at: closed.header + 5)
-                patch(containers &- closed.first, at: closed.header + 9)
+                patch(closed.descendants, at: closed.header + 9)
                 nextHash = closed.hashBase
-                depth &-= 1
+                current -= 1
                 // The enclosing container cannot end after the last byte.
-                if position > limit && depth > 0 { return nil }
-                members = enclosing[depth].members
-                seen = enclosing[depth].seen
-                closer = enclosing[depth].isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                if position > limit && current != enclosing { return nil }
+                current.pointee.descendants &+= closed.descendants &+ 1
+                closer = current.pointee.closer
             }
             break
         }
         position = skippingWhitespace(base, from: position, end: end)
-        return position == end ? (deepest, out) : nil
+        return position == end ? (deepest - enclosing, out) : nil
     }
 
     @inline(__always)
@@ -454,7 +450,7 @@ enum FastTapeScanner {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         let words = count >= 8
             ? head ^ (tail << 29 | tail >> 35)
-            : head & ((1 &<< (8 * UInt64(count))) &- 1)
+            : (head &<< 8) &<< (56 &- 8 &* UInt64(truncatingIfNeeded: count))   // the bytes past the key shifted out
         return (words ^ UInt64(truncatingIfNeeded: count)) &* multiplier
     }
 }
