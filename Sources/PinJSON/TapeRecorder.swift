@@ -88,6 +88,12 @@ public final class JSONTapeParser {
     private let recorder = TapeRecorder()
     /// For `FastTapeScanner` (its tape too), kept from one text to the next.
     private let scratch = FastTapeScanner.Scratch()
+    /// The storage of the last two tapes made, taken again once their holders let go: a caller
+    /// usually still holds the last tape at the next call, and no longer the one before (one
+    /// array alone was never free when reused). One thread at a time (the parser is not
+    /// Sendable): no dynamic exclusivity checks needed.
+    @exclusivity(unchecked) private var lastTape: [UInt8] = []
+    @exclusivity(unchecked) private var tapeBefore: [UInt8] = []
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser
@@ -98,9 +104,18 @@ public final class JSONTapeParser {
     /// one's place).
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
         if let (depth, tape) = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, scratch: scratch) {
-            return JSONTape(encoded: [UInt8](tape), depth: depth)
+            return JSONTape(encoded: recycled(tape), depth: depth)
         }
         return try parseCarefully(bytes)
+    }
+
+    /// A copy of `tape` in the storage of the tape before the last when nothing holds it any
+    /// more (else in new storage: the arrays copy on write).
+    private func recycled(_ tape: UnsafeRawBufferPointer) -> [UInt8] {
+        swap(&lastTape, &tapeBefore)
+        lastTape.removeAll(keepingCapacity: true)
+        lastTape.append(contentsOf: tape)
+        return lastTape
     }
 
     /// The careful path alone (the fast one declined): the parser's own checks and errors.
