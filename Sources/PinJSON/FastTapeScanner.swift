@@ -382,6 +382,7 @@ enum FastTapeScanner {
     /// number ends, and its tag and bits on the tape.
     @inline(never)
     private static func number(_ base: UnsafePointer<UInt8>, at start: Int, end: Int) -> (next: Int, tag: UInt8, bits: UInt64)? {
+        if let short = shortNumber(base, at: start, end: end) { return short }
         var position = start
         var negative = false
         if base[position] == UInt8(ascii: "-") {
@@ -418,6 +419,63 @@ enum FastTapeScanner {
         }
         let value = Double(significand) / Self.powersOfTen[fractionDigits]
         return (position, UInt8(ascii: "d"), (negative ? -value : value).bitPattern)
+    }
+
+    /// The common case of `number`, a word at a time: up to 7 digits, and up to 7 after a
+    /// point, without a leading zero, when the text has 8 bytes at each. Nil for the rest,
+    /// which `number` reads a digit at a time (declining it or not).
+    @inline(__always)
+    private static func shortNumber(_ base: UnsafePointer<UInt8>, at start: Int, end: Int) -> (next: Int, tag: UInt8, bits: UInt64)? {
+        let negative = base[start] == UInt8(ascii: "-")
+        var position = negative ? start &+ 1 : start
+        guard position &+ 8 <= end, base[position] != UInt8(ascii: "0") else { return nil }
+        let (count, integer) = digits(base, at: position)
+        guard count > 0 && count < 8 else { return nil }
+        // Fewer than 8 digits in 8 bytes: the byte after them is in the text.
+        position &+= count
+        if base[position] != UInt8(ascii: ".") {
+            guard base[position] | 0x20 != UInt8(ascii: "e") else { return nil }
+            let magnitude = Int64(integer)
+            return (position, UInt8(ascii: "i"), UInt64(bitPattern: negative ? 0 &- magnitude : magnitude))
+        }
+        position &+= 1
+        guard position &+ 8 <= end else { return nil }
+        let (fractionCount, fraction) = digits(base, at: position)
+        guard fractionCount > 0 && fractionCount < 8 else { return nil }
+        position &+= fractionCount
+        guard base[position] | 0x20 != UInt8(ascii: "e") else { return nil }
+        // At most 14 digits: exact in a Double, as `number` requires (15).
+        let scale: UInt64
+        switch fractionCount {
+        case 1: scale = 10
+        case 2: scale = 100
+        case 3: scale = 1_000
+        case 4: scale = 10_000
+        case 5: scale = 100_000
+        case 6: scale = 1_000_000
+        default: scale = 10_000_000
+        }
+        let value = Double(integer &* scale &+ fraction) / Self.powersOfTen[fractionCount]
+        return (position, UInt8(ascii: "d"), (negative ? -value : value).bitPattern)
+    }
+
+    /// How many of the 8 bytes at `position` are decimal digits before any other byte, and
+    /// their value (when there are 1 to 8).
+    @inline(__always)
+    private static func digits(_ base: UnsafePointer<UInt8>, at position: Int) -> (count: Int, value: UInt64) {
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+        // Digits become 0 to 9; a byte above 9 sets its high bit, with 0x76 added or as it is
+        // (the lowest flag is exact: carries run only upwards, out of flagged bytes).
+        let values = word ^ 0x3030_3030_3030_3030
+        let flags = ((values &+ 0x7676_7676_7676_7676) | values) & 0x8080_8080_8080_8080
+        let count = flags.trailingZeroBitCount >> 3
+        // The digits moved to the top (the first, most significant, lowest), zeros below
+        // them, then pairs, fours and eights of digits combined by multiplication.
+        var number = values &<< (64 &- 8 &* UInt64(truncatingIfNeeded: count))
+        number = ((number & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        number = ((number & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        number = ((number & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+        return (count, number)
     }
 
     private static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
