@@ -265,18 +265,24 @@ enum FastTapeScanner {
                 current.pointee.members &+= 1
                 assert(position <= limit)
                 var next = base[position]
-                if next != UInt8(ascii: ",") && next != closer {
+                if next == UInt8(ascii: ",") {
+                    position &+= 1
+                    atKey = closer == UInt8(ascii: "}")
+                    continue scanning
+                }
+                if next != closer {
                     // White space first, or something wrong.
                     position = skippingWhitespace(base, from: position, end: end)
                     assert(position <= limit)
                     next = base[position]
+                    if next == UInt8(ascii: ",") {
+                        position &+= 1
+                        atKey = closer == UInt8(ascii: "}")
+                        continue scanning
+                    }
+                    guard next == closer else { return nil }
                 }
                 position &+= 1
-                if next == UInt8(ascii: ",") {
-                    atKey = closer == UInt8(ascii: "}")
-                    continue scanning
-                }
-                guard next == closer else { return nil }
                 let closed = current.pointee
                 patch(closed.members, at: closed.header + 1)
                 patch(out - (closed.header + 13), at: closed.header + 5)
