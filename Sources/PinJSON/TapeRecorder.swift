@@ -113,8 +113,7 @@ public final class JSONTapeParser {
     /// more (else in new storage: the arrays copy on write).
     private func recycled(_ tape: UnsafeRawBufferPointer) -> [UInt8] {
         swap(&lastTape, &tapeBefore)
-        lastTape.removeAll(keepingCapacity: true)
-        lastTape.append(contentsOf: tape)
+        lastTape.replaceSubrange(lastTape.indices, with: tape)
         return lastTape
     }
 
