@@ -43,6 +43,9 @@ enum FastTapeScanner {
         var seen: UInt64 = 0
         /// Where its keys' hashes start in `Scratch`.
         var hashBase: UnsafeMutablePointer<UInt64>
+        /// In slot 0 only: where the text's last byte that is not white space is. Read from
+        /// memory (comparisons take it from there) to leave the loop one more register.
+        var limit = 0
     }
 
     /// What a scan keeps from one line to the next: the tape's room, and room for the
@@ -140,7 +143,7 @@ enum FastTapeScanner {
         // The open container, `enclosing[depth]` (one pointer for both: registers are short
         // in this loop, so its member count and key summary stay in it, not in locals); its
         // closing byte is kept here while it is open.
-        enclosing.pointee = Container(header: tape, hashBase: hashes)
+        enclosing.pointee = Container(header: tape, hashBase: hashes, limit: limit)
         var current = enclosing
         let deepestAllowed = enclosing + depthLimit
         var deepest = enclosing
@@ -216,7 +219,7 @@ enum FastTapeScanner {
                 if base[position] == byte &+ 2 {
                     // Empty: closed at once, a member of the enclosing container (which cannot
                     // end after the last byte).
-                    if position == limit && current != enclosing { return nil }
+                    if position == enclosing.pointee.limit && current != enclosing { return nil }
                     position &+= 1
                     current.pointee.descendants &+= 1
                     deepest = max(deepest, current + 1)
@@ -290,7 +293,7 @@ enum FastTapeScanner {
                 nextHash = closed.hashBase
                 current -= 1
                 // The enclosing container cannot end after the last byte.
-                if position > limit && current != enclosing { return nil }
+                if position > enclosing.pointee.limit && current != enclosing { return nil }
                 current.pointee.descendants &+= closed.descendants &+ 1
                 closer = current.pointee.closer
             }
