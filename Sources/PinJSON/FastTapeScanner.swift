@@ -1,3 +1,9 @@
+#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
+// SSE2 (part of every x86-64): sixteen bytes of a string checked in a handful of instructions.
+// Swift's own `SIMD16` comparisons did not become vector code (docs/performance.md).
+internal import _Builtin_intrinsics.intel
+#endif
+
 /// The common case of `JSONTapeParser`, written for speed: one pass over the bytes through a raw
 /// pointer, writing the tape as it goes, with no per-token calls or thrown errors. It takes only
 /// what is plain — strings without escapes, numbers without exponents that convert exactly on
@@ -6,16 +12,12 @@
 /// rare cases stay the only ones. When it succeeds its tape is byte for byte the careful one's
 /// (`FastTapeScannerTests` and the JSON fuzz suites check both).
 ///
-/// It is one loop, not one call per value: the position, the tape's end and the open container
-/// stay in registers (a scanner's fields, or a tape passed on, live in memory, and every write
-/// through the tape's raw pointer made the compiler read them again). Enclosing containers
-/// wait in `Scratch`.
-#if arch(x86_64) && canImport(_Builtin_intrinsics.intel)
-// SSE2 (part of every x86-64): sixteen bytes of a string checked in a handful of instructions.
-// Swift's own `SIMD16` comparisons did not become vector code (docs/performance.md).
-internal import _Builtin_intrinsics.intel
-#endif
-
+/// It is one loop, not one call per value: the position, where the tape goes on and the open
+/// container stay in registers (a scanner's fields, or a tape passed on, live in memory, and
+/// every write through the tape's raw pointer made the compiler read them again). Registers are
+/// what this loop runs short of: what is seldom needed, or compared where it is (a container's
+/// counts, the text's last significant byte), stays in `Scratch`. Strings are looked at 16
+/// bytes at a time (`TextBlock`).
 enum FastTapeScanner {
     /// The room made for a line's tape once, before scanning it, so that no write checks for
     /// room: no complete text takes more tape per byte than `[]` inside an array (2 bytes, or 3
