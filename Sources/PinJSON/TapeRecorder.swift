@@ -86,25 +86,35 @@ package final class TapeRecorder {
 public final class JSONTapeParser {
     public let parser: JSONParser
     private let recorder = TapeRecorder()
-    /// For `FastTapeScanner`, kept from one text to the next.
-    // One thread at a time (the parser is not Sendable): no dynamic exclusivity checks needed.
-    @exclusivity(unchecked) private var fastTape = TapeBuffer()
+    /// For `FastTapeScanner` (its tape too), kept from one text to the next.
     private let scratch = FastTapeScanner.Scratch()
+    /// The storage of the last two tapes made, taken again once their holders let go: a caller
+    /// usually still holds the last tape at the next call, and no longer the one before (one
+    /// array alone was never free when reused). One thread at a time (the parser is not
+    /// Sendable): no dynamic exclusivity checks needed.
+    @exclusivity(unchecked) private var lastTape: [UInt8] = []
+    @exclusivity(unchecked) private var tapeBefore: [UInt8] = []
 
     public init(parser: JSONParser = JSONParser()) {
         self.parser = parser
     }
 
-    deinit { fastTape.deallocate() }
-
     /// The tape of a JSON text; the same errors as `JSONParser.parse`, and for a text with
     /// duplicate keys the tape of what `parse` makes of it (the last value wins, in the first
     /// one's place).
     public func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) -> JSONTape {
-        if let depth = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) {
-            return JSONTape(encoded: [UInt8](fastTape.bytes), depth: depth)
+        if let (depth, tape) = FastTapeScanner.scan(bytes, maxDepth: parser.maxDepth, scratch: scratch) {
+            return JSONTape(encoded: recycled(tape), depth: depth)
         }
         return try parseCarefully(bytes)
+    }
+
+    /// A copy of `tape` in the storage of the tape before the last when nothing holds it any
+    /// more (else in new storage: the arrays copy on write).
+    private func recycled(_ tape: UnsafeRawBufferPointer) -> [UInt8] {
+        swap(&lastTape, &tapeBefore)
+        lastTape.replaceSubrange(lastTape.indices, with: tape)
+        return lastTape
     }
 
     /// The careful path alone (the fast one declined): the parser's own checks and errors.
@@ -123,7 +133,7 @@ public final class JSONTapeParser {
 
     /// Whether the fast path takes `bytes` (for tests and benchmarks).
     package func fastPathTakes(_ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, into: &fastTape, scratch: scratch) != nil }
+        bytes.withUnsafeBytes { FastTapeScanner.scan($0, maxDepth: parser.maxDepth, scratch: scratch) != nil }
     }
 }
 

@@ -154,4 +154,109 @@ final class FastTapeScannerTests: XCTestCase {
             assertAgrees(text, "mutation \(iteration)")
         }
     }
+
+    /// Strings are checked and copied 16 bytes at a time while 16 bytes of text remain, then a
+    /// byte at a time: every length around those boundaries, as keys and as values, with an odd
+    /// byte (an escape, a control character, UTF-8 of every length, bytes that are not UTF-8)
+    /// at every offset, with the text ending right after or long after.
+    func testStringsOfEveryLengthAndOffsetAgree() {
+        let parser = JSONTapeParser()
+        let odd: [[UInt8]] = [[0x5C, 0x22], [0x5C, 0x6E], [0x5C, 0x75, 0x30, 0x30, 0x34, 0x31], [0x01], [0x1F], [0x7F], [0x22],
+                              [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xFF], [0x80], [0xC3], [0xE2, 0x82],
+                              [0xED, 0xA0, 0x80], [0xC0, 0x80], [0xF4, 0x90, 0x80, 0x80]]
+        for length in 0...40 {
+            let plain = (0..<length).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+            var variants = [plain]
+            for offset in 0..<max(length, 1) {
+                for bytes in odd {
+                    variants.append(Array(plain.prefix(offset)) + bytes + Array(plain.dropFirst(offset + 1)))
+                }
+            }
+            for variant in variants {
+                let string = [0x22] + variant + [0x22]
+                let texts: [[UInt8]] = [
+                    string,
+                    [0x5B] + string + [0x5D],
+                    Array(#"{"k":"#.utf8) + string + [0x7D],
+                    [0x7B] + string + Array(":1}".utf8),
+                    [0x7B] + string + Array(#":1,"padding":"pppppppppppppppppppppppp"}"#.utf8),
+                    Array(#"{"a":["#.utf8) + string + Array(#",1,"pppppppppppppppppppppp"]}"#.utf8),
+                    Array("[ ".utf8) + string + Array(" ]".utf8),
+                ]
+                for text in texts {
+                    assertAgrees(text, "string of \(variant.count) bytes")
+                }
+                // Plain strings (ASCII, UTF-8 that is well formed) take the fast path.
+                if String(validating: variant, as: UTF8.self).map({ !$0.contains { $0 == "\"" || $0 == "\\" || $0.asciiValue.map { $0 < 0x20 } == true } }) == true {
+                    XCTAssertTrue(parser.fastPathTakes([0x5B] + string + [0x5D]), "\(variant)")
+                    XCTAssertTrue(parser.fastPathTakes([0x7B] + string + Array(#":1,"padding":"pppppppppppppppppppppppp"}"#.utf8)), "\(variant)")
+                }
+            }
+        }
+    }
+
+    /// Multi-byte UTF-8 across the boundaries of the 16-byte blocks, and strings of it alone.
+    func testUTF8AcrossBlockBoundariesAgrees() {
+        let parser = JSONTapeParser()
+        for sequence in ["é", "€", "😀", "日本語"] {
+            for before in 0...34 {
+                for after in [0, 1, 7, 15, 16, 17, 30] {
+                    let text = "{\"k\":\"" + String(repeating: "a", count: before) + sequence + String(repeating: "b", count: after)
+                        + "\",\"" + String(repeating: sequence, count: before % 9) + "\":[\"" + String(repeating: sequence, count: after) + "\"]}"
+                    XCTAssertTrue(parser.fastPathTakes(Array(text.utf8)), text)
+                    assertAgrees(Array(text.utf8), text)
+                    XCTAssertEqual(try parser.parse(Array(text.utf8)).value, try JSONParser().parse(text), text)
+                }
+            }
+        }
+    }
+
+    /// Numbers of up to 7 digits (and up to 7 after a point) are read a word at a time when 8
+    /// bytes of text follow them: every digit count, with what may follow a number, and
+    /// without room for a word.
+    func testNumbersReadAWordAtATimeAgree() {
+        let parser = JSONTapeParser()
+        var random = SplitMix64(seed: 0xFA59)
+        var numbers = ["0", "-0", "0.5", "-0.5", "00", "01", "1", "-1", "9", "10", "-", "-a", "1.", "1.e5", ".5", "1e5", "1E5", "1.5e3", "1.5E-3"]
+        for digits in 1...10 {
+            for fraction in 0...10 {
+                for _ in 0..<20 {
+                    var text = (random.next() % 2 == 0 ? "-" : "") + String(random.next() % 9 + 1)
+                    for _ in 1..<digits { text += String(random.next() % 10) }
+                    if fraction > 0 {
+                        text += "."
+                        for _ in 0..<fraction { text += String(random.next() % 10) }
+                    }
+                    numbers.append(text)
+                }
+            }
+        }
+        let followers = ["]", ",1]", ",\"pppppppppppppppp\"]", "      ]", "e1,\"pppppppppppppppp\"]", "x\"pppppppppppppppp\"]",
+                         "\u{E9}\"pppppppppppppppp\"]", "0]", ".\"pppppppppppppppp\"]"]
+        for number in numbers {
+            for follower in followers {
+                let text = "[" + number + follower
+                assertAgrees(Array(text.utf8), text)
+                if let expected = try? JSONParser().parse(text) {
+                    XCTAssertEqual(try parser.parse(Array(text.utf8)).value, expected, text)
+                }
+            }
+            for padding in 0...9 {
+                let text = #"{"n":"# + number + "," + String(repeating: " ", count: padding) + #""s":"pppppppppppppppp"}"#
+                assertAgrees(Array(text.utf8), text)
+            }
+        }
+        XCTAssertTrue(parser.fastPathTakes(Array(#"{"n":1234567,"m":-7654321.1234567,"p":"pppppppppppppppp"}"#.utf8)))
+    }
+
+    /// Texts cut short anywhere in a long string or number, or right after one.
+    func testEventsCutShortInLongStringsAgree() {
+        let event = Array(#"{"anonymousId":"1818e811-892f-902b-d23f-0824128b2f33","ua":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 été €","n":[1440,34.26,-117.02,1234567.7654321],"e":{}}"#.utf8)
+        for length in 0...event.count {
+            let prefix = Array(event[..<length])
+            for text in [prefix, prefix + Array("}".utf8), prefix + Array("\"}".utf8), prefix + Array("]}".utf8), prefix + Array("\"]}".utf8)] {
+                assertAgrees(text, "cut at \(length)")
+            }
+        }
+    }
 }
