@@ -203,8 +203,90 @@ public struct JSONWriter: Sendable {
             writeRaw("null")
             return
         }
-        var text = number.description
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        makeRoom(32)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + 32)
+            output.writeDouble(number)
+            return output.pointer - base
+        }
+    }
+
+    /// Writes `number` (finite) at `target` exactly as `number.description` spells it, when its
+    /// digits are found by a few multiplications: a magnitude from 0.001 to 2^50 with at most 15
+    /// decimals, zero, or an integer (prices and amounts, nearly every double of an event).
+    /// Returns the bytes written, or nil (nothing written) for the others: the caller then
+    /// takes `description`. Needs 24 bytes of room.
+    ///
+    /// Why it matches: `description` gives the shortest decimal that reads back as `number`
+    /// (the closest to it among the shortest) and, for magnitudes from 1e-4 to below 1e16,
+    /// lays it out without an exponent, with at least one decimal (`25.0`). With `d` decimals,
+    /// the decimals that read back as `number` are the integers `m` with `m / 10^d` in its
+    /// rounding interval, which is at most an ulp wide; while `number * 10^d < 2^50`, that is
+    /// under a quarter unit of `m`, so at most one integer is in it, and it is the product
+    /// rounded (the product's own rounding error is under 1/16). Whether it reads back is then
+    /// exactly `m / 10^d == number`: 10^d (d <= 15) and `m` (< 2^53) are exact, and the division
+    /// rounds the quotient as reading the decimal would. So the first `d` that reads back gives
+    /// the shortest decimal, and it is the only one of its length. (No decimal of this range
+    /// lies on a rounding boundary: that needs more than 53 - exponent decimals.)
+    static func writeShortDouble(_ number: Double, to target: UnsafeMutablePointer<UInt8>) -> Int? {
+        if number == 0 {
+            // `description` keeps the sign of zero.
+            if number.sign == .minus {
+                target.update(from: ("-0.0" as StaticString).utf8Start, count: 4)
+                return 4
+            }
+            target.update(from: ("0.0" as StaticString).utf8Start, count: 3)
+            return 3
+        }
+        let magnitude = number.magnitude
+        guard magnitude >= 0.001 && magnitude < 0x1p50 else { return nil }
+        // Rounded to an integer by adding and taking away 2^52 (exact below 2^52, and no call
+        // to `round`, which `rounded()` makes on this target).
+        let shift = 0x1p52
+        var decimals = 0
+        var scale = 1.0
+        var rounded = (magnitude + shift) - shift
+        while rounded / scale != magnitude {
+            decimals &+= 1
+            scale *= 10  // exact: powers of ten up to 1e22 are doubles
+            let scaled = magnitude * scale
+            guard decimals <= 15 && scaled < 0x1p50 else { return nil }
+            rounded = (scaled + shift) - shift
+        }
+        // The digits of `rounded` with a point before its last `decimals` (zeros before them for
+        // a magnitude below 1), or followed by ".0" for an integer; written from the end.
+        var digits = UInt64(Int64(rounded))
+        var length = 1
+        var rest = digits
+        while rest >= 10 {
+            rest /= 10
+            length &+= 1
+        }
+        let integerDigits = max(length &- decimals, 1)
+        let sign = number.sign == .minus ? 1 : 0
+        let total = sign &+ integerDigits &+ 1 &+ max(decimals, 1)
+        var cursor = target + total
+        if decimals == 0 {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0")
+        } else {
+            for _ in 0..<decimals {
+                cursor -= 1
+                cursor.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits % 10)
+                digits /= 10
+            }
+        }
+        cursor -= 1
+        cursor.pointee = UInt8(ascii: ".")
+        repeat {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits % 10)
+            digits /= 10
+        } while digits > 0
+        if sign == 1 { target.pointee = UInt8(ascii: "-") }
+        return total
     }
 
     /// Writes `string` quoted and escaped, through the same raw-pointer output as values.
@@ -437,6 +519,11 @@ private struct Output {
     mutating func writeDouble(_ number: Double) {
         guard number.isFinite else {
             put("null")
+            return
+        }
+        // Most doubles are written without making their `description` (a string per number).
+        if let written = JSONWriter.writeShortDouble(number, to: pointer) {
+            pointer += written
             return
         }
         let text = number.description
