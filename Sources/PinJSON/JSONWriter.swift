@@ -136,15 +136,37 @@ public struct JSONWriter: Sendable {
         tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset) }
     }
 
-    /// The value at `offset` of the tape `raw`. No value writes more than six bytes per byte of
-    /// its tape (a `false` or a comma-separated `null` is the worst case), so that is the room.
-    package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int) {
-        let room = 6 * TapeReader(raw, at: offset).size(at: offset) + 8
+    /// `prefix` (raw text: a key, say), then the value at `node` of `tape`, in one write (each
+    /// write makes room and reaches the storage once, which costs more than a short key's copy).
+    package mutating func write(_ prefix: StaticString, _ tape: JSONTape, at node: JSONTape.Node) {
+        tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset, prefix: prefix) }
+    }
+
+    /// `prefix` (raw text), then `number`, in one write.
+    package mutating func write(_ prefix: StaticString, integer number: Int64) {
+        let room = prefix.utf8CodeUnitCount + 20
         makeRoom(room)
         let start = count
         count = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
+            output.put(prefix)
+            output.writeInteger(number)
+            return output.pointer - base
+        }
+    }
+
+    /// The value at `offset` of the tape `raw`, after `prefix` (raw text). No value writes more
+    /// than six bytes per byte of its tape (a `false` or a comma-separated `null` is the worst
+    /// case), so that is the room.
+    package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int, prefix: StaticString = "") {
+        let room = prefix.utf8CodeUnitCount + 6 * TapeReader(raw, at: offset).size(at: offset) + 8
+        makeRoom(room)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + room)
+            output.put(prefix)
             var position = offset
             output.write(tape: raw, at: &position)
             precondition(!output.outOfRoom, "a tape wrote more than its room")
@@ -362,7 +384,7 @@ private struct Output {
     @inline(__always)
     mutating func put(_ text: StaticString) {
         let count = text.utf8CodeUnitCount
-        pointer.update(from: text.utf8Start, count: count)
+        copyBytes(from: UnsafeRawPointer(text.utf8Start), to: UnsafeMutableRawPointer(pointer), count: count)
         pointer += count
     }
 
