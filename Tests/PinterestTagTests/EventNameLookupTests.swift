@@ -20,6 +20,19 @@ struct EventNameLookupTests {
         #expect(NameIndex([String]()).isEmpty)
     }
 
+    @Test("line item keys are found by length and bytes exactly where the name list has them")
+    func lineItemSlots() {
+        var keys = ["product_id", "sku", "name", "price", "quantity", "category", "brand", "variant"]
+        keys += ["", "SKU", "skus", "nam", "Name", "prices", "brand ", "variants", "quantities", "categorY",
+                 "product_ix", "product_id2", "product_name", "value", "id", "br\u{0}nd", "variant\n"]
+        for key in keys {
+            let bytes = Array(key.utf8)
+            bytes.withUnsafeBytes { raw in
+                #expect(DataMembers.lineItemSlot(of: raw) == PinterestMapper.lineItemSourceNames.position(of: raw), "\(key)")
+            }
+        }
+    }
+
     @Test("NameIndex over many names agrees with a linear search, with and without ASCII case")
     func manyNames() {
         var generator = SplitMix(seed: 7)
