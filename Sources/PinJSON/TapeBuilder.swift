@@ -104,6 +104,19 @@ package struct TapeBuilder: ~Copyable {
         containers += reader.containers(at: offset)
     }
 
+    /// An object member: its key, given as UTF-8 bytes, and the value at `offset` of the tape
+    /// `source`, as it is. One call and one check for room, where `key(bytes:)` and `copy` make
+    /// two of each (the mapping writes most members this way).
+    package mutating func member(key: UnsafeRawBufferPointer, copying offset: Int, of source: UnsafeRawBufferPointer) {
+        counted()
+        let reader = TapeReader(source, at: offset)
+        let size = reader.size(at: offset)
+        buffer.reserve(4 + key.count + size)
+        buffer.append(tag: nil, text: key, roomMade: true)
+        buffer.append(raw: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + size)]))
+        containers += reader.containers(at: offset)
+    }
+
     /// The tape written; every container must be closed.
     package consuming func finish() -> JSONTape {
         assert(current < 0, "a container was left open")

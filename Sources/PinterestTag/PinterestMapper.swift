@@ -798,6 +798,11 @@ struct DataMembers {
     func write(to builder: inout TapeBuilder) {
         builder.beginObject()
         for member in members {
+            if case .node(let node) = member.source {
+                // Most members: a key and a value of the message, in one call.
+                withBytes(of: member.key) { builder.member(key: $0, copying: node, of: view.raw) }
+                continue
+            }
             switch member.key {
             case .text(let text): builder.key(text)
             case let key: withBytes(of: key) { builder.key(bytes: $0) }
@@ -867,8 +872,7 @@ struct DataMembers {
 
     @inline(__always)
     private func write(_ key: StaticString, _ value: TapeView.Node, to builder: inout TapeBuilder) {
-        builder.key(bytes: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        builder.copy(value, of: view.raw)
+        builder.member(key: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), copying: value, of: view.raw)
     }
 }
 
