@@ -34,7 +34,9 @@ struct EventNameCache {
         }
         let slot = Self.slot(of: bytes)
         if let entry = entries[slot], entry.bytes.withUnsafeBytes({ sameBytes($0, bytes) }) {
-            if !entry.warnings.isEmpty { warnings += entry.warnings }
+            // The usual case, no warnings before, takes the array as it is (appending to an
+            // empty array made a new one).
+            if !entry.warnings.isEmpty { if warnings.isEmpty { warnings = entry.warnings } else { warnings += entry.warnings } }
             return entry.names
         }
         var added: [String] = []
