@@ -6,6 +6,8 @@ import PinJSON
 package final class MappingScratch {
     let builder = TapeBuilderStorage()
     @exclusivity(unchecked) var eventNames = EventNameCache()
+    /// The storage of a call's data members, empty between messages.
+    @exclusivity(unchecked) var members: [DataMembers.Member] = []
 
     package init() {}
 }
