@@ -230,10 +230,11 @@ public struct PinterestMapper: Sendable {
                 var next: TapeView.Node?
                 var ambiguous = false
                 var segment = segment
-                segment.withUTF8 { wanted in
+                segment.withUTF8 { utf8 in
+                    let wanted = UnsafeRawBufferPointer(utf8)
                     view.forEachMember(of: node) { key, value in
-                        if key.isEmpty || key.contains(UInt8(ascii: ".")) { ambiguous = true }
-                        if key.count == wanted.count && key.elementsEqual(wanted) { next = value }
+                        if key.isEmpty || containsDot(key) { ambiguous = true }
+                        if sameBytes(key, wanted) { next = value }
                     }
                 }
                 if ambiguous { return .ambiguous }
