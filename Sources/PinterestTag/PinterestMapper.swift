@@ -183,6 +183,27 @@ public struct PinterestMapper: Sendable {
 
     /// `allowedPropertyKeys`, for lookups by bytes without hashing.
     static let allowedPropertyNames = NameList(allowedPropertyKeys)
+
+    /// Whether `allowedPropertyNames` holds `key`: by length first, then the bytes of the few
+    /// names of that length (searching the list compared up to seventeen lengths per key).
+    @inline(__always)
+    static func isAllowedPropertyKey(_ key: UnsafeRawBufferPointer) -> Bool {
+        switch key.count {
+        case 5: return sameBytes(key, "value")
+        case 6: return sameBytes(key, "coupon")
+        case 8: return sameBytes(key, "currency") || sameBytes(key, "order_id") || sameBytes(key, "property")
+        case 9: return sameBytes(key, "lead_type")
+        case 10: return sameBytes(key, "product_id") || sameBytes(key, "promo_code")
+        case 11: return sameBytes(key, "video_title")
+        case 12: return sameBytes(key, "product_name")
+        case 13: return sameBytes(key, "product_price") || sameBytes(key, "product_brand")
+        case 14: return sameBytes(key, "order_quantity")
+        case 15: return sameBytes(key, "product_variant")
+        case 16: return sameBytes(key, "product_category") || sameBytes(key, "product_quantity")
+        case 18: return sameBytes(key, "product_variant_id")
+        default: return false
+        }
+    }
     /// `product_id`, `sku`, then the sources of `lineItemFields`.
     static let lineItemSourceNames = NameList(["product_id", "sku"] + lineItemFields.map(\.source))
 
@@ -469,7 +490,7 @@ struct MessageMapping {
                 data.append(.fixed("value"), .node(found))
             }
             view.forEachMember(of: properties) { key, value in
-                if PinterestMapper.allowedPropertyNames.position(of: key) != nil {
+                if PinterestMapper.isAllowedPropertyKey(key) {
                     // A key's bytes end where its value starts.
                     let name = DataMembers.Key.source(start: value - key.count, count: key.count)
                     if revenue != nil {

@@ -33,6 +33,18 @@ struct EventNameLookupTests {
         }
     }
 
+    @Test("allowed property keys are found by length and bytes exactly where the name list has them")
+    func allowedPropertyKeys() {
+        var keys = Array(PinterestMapper.allowedPropertyKeys)
+        keys += keys.map { $0.uppercased() } + keys.map { String($0.dropLast()) } + keys.map { $0 + "s" }
+        keys += ["", "revenue", "query", "products", "sku", "price", "product_idd", "order_ix", "properti"]
+        for key in keys {
+            Array(key.utf8).withUnsafeBytes { raw in
+                #expect(PinterestMapper.isAllowedPropertyKey(raw) == (PinterestMapper.allowedPropertyNames.position(of: raw) != nil), "\(key)")
+            }
+        }
+    }
+
     @Test("NameIndex over many names agrees with a linear search, with and without ASCII case")
     func manyNames() {
         var generator = SplitMix(seed: 7)
