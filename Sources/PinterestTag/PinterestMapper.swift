@@ -365,6 +365,13 @@ struct MessageMapping {
     var warnings: [String] = []
     let scratch: MappingScratch?
     var builderStorage: TapeBuilderStorage? { scratch?.builder }
+    /// The properties' `optOutType` member, once `trackData`'s walk over them found it or not:
+    /// limited data processing then needs no walk of its own.
+    var propertiesOptOut: PropertiesOptOut = .notLookedFor
+    enum PropertiesOptOut {
+        case notLookedFor
+        case found(TapeView.Node?)
+    }
 
     init(mapper: PinterestMapper, view: TapeView, message: RudderMessage, scratch: MappingScratch? = nil) {
         self.mapper = mapper
@@ -481,6 +488,7 @@ struct MessageMapping {
         var revenue: TapeView.Node?
         var query: TapeView.Node?
         var products: TapeView.Node?
+        var optOut: TapeView.Node?
         if let properties {
             // One pass: the keys DATA reads, and the allow-listed ones in their order.
             // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in
@@ -502,9 +510,12 @@ struct MessageMapping {
                     query = value
                 } else if sameBytes(key, "products") {
                     products = value
+                } else if sameBytes(key, "optOutType") {
+                    optOut = value
                 }
             }
         }
+        propertiesOptOut = .found(optOut)
         if let query, !view.isNull(query) { data.append(.fixed("search_query"), .node(query)) }
 
         let items: DataMembers.Source
@@ -631,7 +642,7 @@ struct MessageMapping {
     mutating func limitedDataProcessing(properties: TapeView.Node?) -> LimitedDataProcessing {
         let traits = view.member("traits", of: top.context).flatMap { view.isObject($0) ? $0 : nil }
         // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
-        guard let optOut = view.truthyMember("optOutType", of: traits) ?? view.truthyMember("optOutType", of: properties) else {
+        guard let optOut = view.truthyMember("optOutType", of: traits) ?? truthyOptOut(of: properties) else {
             return .notOptedOut
         }
         let address = view.member("address", of: traits)
@@ -640,6 +651,15 @@ struct MessageMapping {
         let country = view.truthyMember("country", of: traits) ?? view.truthyMember("Country", of: traits)
             ?? view.truthyMember("country", of: address) ?? view.truthyMember("Country", of: address)
         return .optedOut(optOut, state: hashed(state, field: "state"), country: hashed(country, field: "country"))
+    }
+
+    /// `view.truthyMember("optOutType", of: properties)`, from what `trackData` found when it
+    /// walked them.
+    private func truthyOptOut(of properties: TapeView.Node?) -> TapeView.Node? {
+        switch propertiesOptOut {
+        case .found(let node): return node.flatMap { view.isTruthy($0) ? $0 : nil }
+        case .notLookedFor: return view.truthyMember("optOutType", of: properties)
+        }
     }
 
     /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
