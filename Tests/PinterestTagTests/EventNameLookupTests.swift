@@ -45,6 +45,22 @@ struct EventNameLookupTests {
         }
     }
 
+    @Test("sameBytes: equal runs of any length, and a difference at any position, found")
+    func sameBytesAtEveryLength() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            bytes.withUnsafeBytes { a in
+                Array(bytes).withUnsafeBytes { b in #expect(sameBytes(a, b), "\(length)") }
+                (bytes + [0]).withUnsafeBytes { longer in #expect(!sameBytes(a, longer), "\(length)") }
+            }
+            for position in 0..<length {
+                var other = bytes
+                other[position] ^= 0x80
+                bytes.withUnsafeBytes { a in other.withUnsafeBytes { b in #expect(!sameBytes(a, b), "\(length) \(position)") } }
+            }
+        }
+    }
+
     @Test("NameIndex over many names agrees with a linear search, with and without ASCII case")
     func manyNames() {
         var generator = SplitMix(seed: 7)
