@@ -529,7 +529,7 @@ private struct Output {
             let text = base + position + 4
             // Nearly every string needs no escape: checked a word at a time, the last word
             // read whole when the tape goes on past it, then copied as it is.
-            if position + 4 + length + 8 <= raw.count && putPlain(text, length) {
+            if (length >= 8 || position + 4 + length + 8 <= raw.count) && putPlain(text, length) {
                 // copied while checked
             } else {
                 writeEscaped(UnsafeBufferPointer(start: text.assumingMemoryBound(to: UInt8.self), count: length))
@@ -540,8 +540,8 @@ private struct Output {
     }
 
     /// Copies `count` bytes at `text` that need no escape, checking a word at a time as it
-    /// copies; false at the first that needs one (the pointer unmoved). The 8 bytes from
-    /// `text + count` must be readable, and 8 bytes past the copy writable: the room of a tape
+    /// copies; false at the first that needs one (the pointer unmoved). Below 8 bytes, the 8
+    /// bytes from `text` must be readable; and 8 bytes past the copy writable: the room of a tape
     /// value is six bytes per byte of its tape, far more than a string's text needs.
     @inline(__always)
     mutating func putPlain(_ text: UnsafeRawPointer, _ count: Int) -> Bool {
@@ -555,7 +555,13 @@ private struct Output {
             offset += 8
         }
         let rest = count - offset
-        if rest > 0 {
+        if rest > 0 && count >= 8 {
+            // The text's last eight bytes, overlapping the word before: nothing past the text
+            // is read (a string that ends the tape has nothing after it).
+            let word = text.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            if JSONWriter.wordNeedsEscape(word) { return false }
+            target.storeBytes(of: word, toByteOffset: count - 8, as: UInt64.self)
+        } else if rest > 0 {
             // The bytes past the string are replaced by a plain letter before the check; the
             // whole word is stored, and what lies past the text is written over next.
             let keep: UInt64 = (1 << (8 * UInt64(rest))) &- 1

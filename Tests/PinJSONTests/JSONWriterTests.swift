@@ -97,6 +97,36 @@ final class JSONWriterTests: XCTestCase {
         }
     }
 
+    /// Tape strings of every length up to 40, plain or with an escape at any position, alone
+    /// (ending the tape, nothing readable after them) or followed by more: written as the
+    /// value path writes them.
+    func testTapeStringsOfEveryLengthWhereverTheyEnd() {
+        for length in 0...40 {
+            let plain = String(repeating: "a", count: length)
+            var texts = [plain]
+            for position in 0..<length {
+                for escaped in ["\"", "\\", "\n", "\u{1}"] {
+                    var characters = Array(plain)
+                    characters[position] = Character(escaped)
+                    texts.append(String(characters))
+                }
+            }
+            for text in texts {
+                let expected = JSONWriter.string(.string(text))
+                for value: JSONValue in [.string(text), [.string(text)], [.string(text), .integer(1)], ["k": .string(text)]] {
+                    let tape = JSONTape(value)
+                    var writer = JSONWriter()
+                    writer.write(tape, at: tape.root)
+                    XCTAssertEqual(writer.withBytes { String(decoding: $0, as: UTF8.self) }, JSONWriter.string(value))
+                }
+                let alone = JSONTape(.string(text))
+                var writer = JSONWriter()
+                writer.write(alone, at: alone.root)
+                XCTAssertEqual(writer.withBytes { String(decoding: $0, as: UTF8.self) }, expected)
+            }
+        }
+    }
+
     func testNonFiniteDoublesBecomeNull() {
         XCTAssertEqual(JSONWriter.string(.double(.nan)), "null")
         XCTAssertEqual(JSONWriter.string(.double(.infinity)), "null")
