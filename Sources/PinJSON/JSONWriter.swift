@@ -136,15 +136,37 @@ public struct JSONWriter: Sendable {
         tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset) }
     }
 
-    /// The value at `offset` of the tape `raw`. No value writes more than six bytes per byte of
-    /// its tape (a `false` or a comma-separated `null` is the worst case), so that is the room.
-    package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int) {
-        let room = 6 * TapeReader(raw, at: offset).size(at: offset) + 8
+    /// `prefix` (raw text: a key, say), then the value at `node` of `tape`, in one write (each
+    /// write makes room and reaches the storage once, which costs more than a short key's copy).
+    package mutating func write(_ prefix: StaticString, _ tape: JSONTape, at node: JSONTape.Node) {
+        tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset, prefix: prefix) }
+    }
+
+    /// `prefix` (raw text), then `number`, in one write.
+    package mutating func write(_ prefix: StaticString, integer number: Int64) {
+        let room = prefix.utf8CodeUnitCount + 20
         makeRoom(room)
         let start = count
         count = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
+            output.put(prefix)
+            output.writeInteger(number)
+            return output.pointer - base
+        }
+    }
+
+    /// The value at `offset` of the tape `raw`, after `prefix` (raw text). No value writes more
+    /// than six bytes per byte of its tape (a `false` or a comma-separated `null` is the worst
+    /// case), so that is the room.
+    package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int, prefix: StaticString = "") {
+        let room = prefix.utf8CodeUnitCount + 6 * TapeReader(raw, at: offset).size(at: offset) + 8
+        makeRoom(room)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + room)
+            output.put(prefix)
             var position = offset
             output.write(tape: raw, at: &position)
             precondition(!output.outOfRoom, "a tape wrote more than its room")
@@ -203,8 +225,90 @@ public struct JSONWriter: Sendable {
             writeRaw("null")
             return
         }
-        var text = number.description
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        makeRoom(32)
+        let start = count
+        count = storage.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return start }
+            var output = Output(pointer: base + start, end: base + start + 32)
+            output.writeDouble(number)
+            return output.pointer - base
+        }
+    }
+
+    /// Writes `number` (finite) at `target` exactly as `number.description` spells it, when its
+    /// digits are found by a few multiplications: a magnitude from 0.001 to 2^50 with at most 15
+    /// decimals, zero, or an integer (prices and amounts, nearly every double of an event).
+    /// Returns the bytes written, or nil (nothing written) for the others: the caller then
+    /// takes `description`. Needs 24 bytes of room.
+    ///
+    /// Why it matches: `description` gives the shortest decimal that reads back as `number`
+    /// (the closest to it among the shortest) and, for magnitudes from 1e-4 to below 1e16,
+    /// lays it out without an exponent, with at least one decimal (`25.0`). With `d` decimals,
+    /// the decimals that read back as `number` are the integers `m` with `m / 10^d` in its
+    /// rounding interval, which is at most an ulp wide; while `number * 10^d < 2^50`, that is
+    /// under a quarter unit of `m`, so at most one integer is in it, and it is the product
+    /// rounded (the product's own rounding error is under 1/16). Whether it reads back is then
+    /// exactly `m / 10^d == number`: 10^d (d <= 15) and `m` (< 2^53) are exact, and the division
+    /// rounds the quotient as reading the decimal would. So the first `d` that reads back gives
+    /// the shortest decimal, and it is the only one of its length. (No decimal of this range
+    /// lies on a rounding boundary: that needs more than 53 - exponent decimals.)
+    static func writeShortDouble(_ number: Double, to target: UnsafeMutablePointer<UInt8>) -> Int? {
+        if number == 0 {
+            // `description` keeps the sign of zero.
+            if number.sign == .minus {
+                target.update(from: ("-0.0" as StaticString).utf8Start, count: 4)
+                return 4
+            }
+            target.update(from: ("0.0" as StaticString).utf8Start, count: 3)
+            return 3
+        }
+        let magnitude = number.magnitude
+        guard magnitude >= 0.001 && magnitude < 0x1p50 else { return nil }
+        // Rounded to an integer by adding and taking away 2^52 (exact below 2^52, and no call
+        // to `round`, which `rounded()` makes on this target).
+        let shift = 0x1p52
+        var decimals = 0
+        var scale = 1.0
+        var rounded = (magnitude + shift) - shift
+        while rounded / scale != magnitude {
+            decimals &+= 1
+            scale *= 10  // exact: powers of ten up to 1e22 are doubles
+            let scaled = magnitude * scale
+            guard decimals <= 15 && scaled < 0x1p50 else { return nil }
+            rounded = (scaled + shift) - shift
+        }
+        // The digits of `rounded` with a point before its last `decimals` (zeros before them for
+        // a magnitude below 1), or followed by ".0" for an integer; written from the end.
+        var digits = UInt64(Int64(rounded))
+        var length = 1
+        var rest = digits
+        while rest >= 10 {
+            rest /= 10
+            length &+= 1
+        }
+        let integerDigits = max(length &- decimals, 1)
+        let sign = number.sign == .minus ? 1 : 0
+        let total = sign &+ integerDigits &+ 1 &+ max(decimals, 1)
+        var cursor = target + total
+        if decimals == 0 {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0")
+        } else {
+            for _ in 0..<decimals {
+                cursor -= 1
+                cursor.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits % 10)
+                digits /= 10
+            }
+        }
+        cursor -= 1
+        cursor.pointee = UInt8(ascii: ".")
+        repeat {
+            cursor -= 1
+            cursor.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digits % 10)
+            digits /= 10
+        } while digits > 0
+        if sign == 1 { target.pointee = UInt8(ascii: "-") }
+        return total
     }
 
     /// Writes `string` quoted and escaped, through the same raw-pointer output as values.
@@ -231,6 +335,18 @@ public struct JSONWriter: Sendable {
         let quote = (quotes &- ones) & ~quotes & highs
         let backslash = (backslashes &- ones) & ~backslashes & highs
         return (control | quote | backslash) != 0
+    }
+
+    /// `wordNeedsEscape` before its last step: the high bit of a byte is set where one needs
+    /// escaping (and maybe in bytes above such a byte), so flags of words can be or'ed before
+    /// testing them together.
+    @inline(__always)
+    static func escapeFlags(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let control = (word &- ones &* 0x20) & ~word
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        return control | ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
     }
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 {
@@ -268,7 +384,7 @@ private struct Output {
     @inline(__always)
     mutating func put(_ text: StaticString) {
         let count = text.utf8CodeUnitCount
-        pointer.update(from: text.utf8Start, count: count)
+        copyBytes(from: UnsafeRawPointer(text.utf8Start), to: UnsafeMutableRawPointer(pointer), count: count)
         pointer += count
     }
 
@@ -369,15 +485,51 @@ private struct Output {
     }
 
     /// A tape string or key (length, bytes) at `position`, quoted and escaped.
+    ///
+    /// Most are keys and short values: up to 16 bytes, checked as one or two words and stored
+    /// as they are, with the quotes, in a few instructions (the general path below cost about a
+    /// hundred per string). The words are read whole when the tape goes on past them, and
+    /// stored whole: the room of a tape value (six bytes per byte of its tape) leaves more than
+    /// the 18 bytes this writes past the pointer, and what comes next writes over the rest.
     @inline(__always)
     mutating func writeTapeText(_ raw: UnsafeRawBufferPointer, at position: inout Int) {
+        let length = Int(raw.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
+        let start = position &+ 4
+        if length <= 16 && start &+ 16 <= raw.count, let base = raw.baseAddress {
+            // Bytes past the text are checked as a plain letter. (Swift's SIMD comparisons were
+            // tried for this: they compile to a loop per lane here, and cost 40% more overall.)
+            let plain: UInt64 = 0x6161_6161_6161_6161
+            let first = base.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+            let firstKeep: UInt64 = length >= 8 ? ~0 : (1 &<< (8 &* UInt64(length))) &- 1
+            let second = base.loadUnaligned(fromByteOffset: start &+ 8, as: UInt64.self)
+            let secondKeep: UInt64 = length <= 8 ? 0 : length == 16 ? ~0 : (1 &<< (8 &* UInt64(length &- 8))) &- 1
+            let flagged = JSONWriter.escapeFlags((first.littleEndian & firstKeep) | (plain & ~firstKeep))
+                | JSONWriter.escapeFlags((second.littleEndian & secondKeep) | (plain & ~secondKeep))
+            if flagged & 0x8080_8080_8080_8080 == 0 {
+                assert(end - pointer >= 18, "room for two words and the quotes")
+                let target = UnsafeMutableRawPointer(pointer)
+                target.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
+                target.storeBytes(of: first, toByteOffset: 1, as: UInt64.self)
+                target.storeBytes(of: second, toByteOffset: 9, as: UInt64.self)
+                target.storeBytes(of: UInt8(ascii: "\""), toByteOffset: 1 &+ length, as: UInt8.self)
+                pointer += length &+ 2
+                position = start &+ length
+                return
+            }
+        }
+        writeTapeTextInGeneral(raw, at: &position)
+    }
+
+    /// `writeTapeText` for any length, and for text that needs escapes.
+    @inline(never)
+    mutating func writeTapeTextInGeneral(_ raw: UnsafeRawBufferPointer, at position: inout Int) {
         let length = Int(raw.loadUnaligned(fromByteOffset: position, as: UInt32.self).littleEndian)
         put(UInt8(ascii: "\""))
         if let base = raw.baseAddress {
             let text = base + position + 4
             // Nearly every string needs no escape: checked a word at a time, the last word
             // read whole when the tape goes on past it, then copied as it is.
-            if position + 4 + length + 8 <= raw.count && putPlain(text, length) {
+            if (length >= 8 || position + 4 + length + 8 <= raw.count) && putPlain(text, length) {
                 // copied while checked
             } else {
                 writeEscaped(UnsafeBufferPointer(start: text.assumingMemoryBound(to: UInt8.self), count: length))
@@ -388,8 +540,8 @@ private struct Output {
     }
 
     /// Copies `count` bytes at `text` that need no escape, checking a word at a time as it
-    /// copies; false at the first that needs one (the pointer unmoved). The 8 bytes from
-    /// `text + count` must be readable, and 8 bytes past the copy writable: the room of a tape
+    /// copies; false at the first that needs one (the pointer unmoved). Below 8 bytes, the 8
+    /// bytes from `text` must be readable; and 8 bytes past the copy writable: the room of a tape
     /// value is six bytes per byte of its tape, far more than a string's text needs.
     @inline(__always)
     mutating func putPlain(_ text: UnsafeRawPointer, _ count: Int) -> Bool {
@@ -403,7 +555,13 @@ private struct Output {
             offset += 8
         }
         let rest = count - offset
-        if rest > 0 {
+        if rest > 0 && count >= 8 {
+            // The text's last eight bytes, overlapping the word before: nothing past the text
+            // is read (a string that ends the tape has nothing after it).
+            let word = text.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            if JSONWriter.wordNeedsEscape(word) { return false }
+            target.storeBytes(of: word, toByteOffset: count - 8, as: UInt64.self)
+        } else if rest > 0 {
             // The bytes past the string are replaced by a plain letter before the check; the
             // whole word is stored, and what lies past the text is written over next.
             let keep: UInt64 = (1 << (8 * UInt64(rest))) &- 1
@@ -437,6 +595,11 @@ private struct Output {
     mutating func writeDouble(_ number: Double) {
         guard number.isFinite else {
             put("null")
+            return
+        }
+        // Most doubles are written without making their `description` (a string per number).
+        if let written = JSONWriter.writeShortDouble(number, to: pointer) {
+            pointer += written
             return
         }
         let text = number.description

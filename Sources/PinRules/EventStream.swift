@@ -191,8 +191,7 @@ extension MappingSession {
     /// Maps a line and appends its outcome line (JSON and `\n`) to `output`.
     func mapLine(_ line: UnsafeRawBufferPointer, number: Int, into output: inout JSONWriter, summary: inout StreamSummary) {
         let outcome = map(line: line, lineNumber: number)
-        outcome.write(to: &output)
-        output.writeRaw("\n")
+        outcome.write(to: &output, end: "}\n")
         summary.lines += 1
         summary.count(outcome.status)
     }

@@ -144,40 +144,43 @@ public struct Outcome: Sendable, Equatable {
     }
 
     /// Writes `json` to `writer` without building it first (this runs once per event).
-    public func write(to writer: inout JSONWriter) {
+    public func write(to writer: inout JSONWriter) { write(to: &writer, end: "}") }
+
+    /// `write(to:)` with `end` (the closing brace, with a newline for a stream's line) written
+    /// for the brace. Keys go with the values after them where the writer takes both in one
+    /// write: each write makes room and reaches the storage once, which costs more than a key.
+    func write(to writer: inout JSONWriter, end: StaticString) {
         var first = true
         // A key quoted, with its colon, in two spellings: opening the object, or after a comma
         // (one write, not two: most outcomes have five keys).
-        func key(_ opening: StaticString, _ following: StaticString) {
-            writer.writeRaw(first ? opening : following)
-            first = false
+        func key(_ opening: StaticString, _ following: StaticString) -> StaticString {
+            defer { first = false }
+            return first ? opening : following
         }
-        if let line { key("{\"line\":", ",\"line\":"); writer.writeInteger(Int64(line)) }
+        if let line { writer.write(key("{\"line\":", ",\"line\":"), integer: Int64(line)) }
         switch messageIdStorage {
-        case .value(let messageId?): key("{\"messageId\":", ",\"messageId\":"); writer.write(messageId)
-        case .tape(let tape, let node): key("{\"messageId\":", ",\"messageId\":"); writer.write(tape, at: node)
+        case .value(let messageId?): writer.writeRaw(key("{\"messageId\":", ",\"messageId\":")); writer.write(messageId)
+        case .tape(let tape, let node): writer.write(key("{\"messageId\":", ",\"messageId\":"), tape, at: node)
         case .value(nil): break
         }
-        // The status with its key, written as one piece.
+        // The status with its key, written as one piece; the calls the mapping made with it.
         switch status {
-        case .sent: key("{\"status\":\"sent\"", ",\"status\":\"sent\"")
-        case .dropped: key("{\"status\":\"dropped\"", ",\"status\":\"dropped\"")
-        case .skipped: key("{\"status\":\"skipped\"", ",\"status\":\"skipped\"")
-        case .error: key("{\"status\":\"error\"", ",\"status\":\"error\"")
-        case .invalid: key("{\"status\":\"invalid\"", ",\"status\":\"invalid\"")
-        }
-        if status == .sent {
-            writer.writeRaw(",\"pintrk\":")
+        case .sent:
             if case .encoded(let encoded) = callStorage {
-                writer.write(encoded.tape, at: encoded.tape.root)
+                writer.write(key("{\"status\":\"sent\",\"pintrk\":", ",\"status\":\"sent\",\"pintrk\":"), encoded.tape, at: encoded.tape.root)
             } else {
+                writer.writeRaw(key("{\"status\":\"sent\",\"pintrk\":", ",\"status\":\"sent\",\"pintrk\":"))
                 writeCalls(to: &writer)
             }
+        case .dropped: writer.writeRaw(key("{\"status\":\"dropped\"", ",\"status\":\"dropped\""))
+        case .skipped: writer.writeRaw(key("{\"status\":\"skipped\"", ",\"status\":\"skipped\""))
+        case .error: writer.writeRaw(key("{\"status\":\"error\"", ",\"status\":\"error\""))
+        case .invalid: writer.writeRaw(key("{\"status\":\"invalid\"", ",\"status\":\"invalid\""))
         }
-        if let reason { key("{\"reason\":", ",\"reason\":"); writer.write(string: reason) }
-        if let rule { key("{\"rule\":", ",\"rule\":"); writer.write(string: rule) }
+        if let reason { writer.writeRaw(key("{\"reason\":", ",\"reason\":")); writer.write(string: reason) }
+        if let rule { writer.writeRaw(key("{\"rule\":", ",\"rule\":")); writer.write(string: rule) }
         if let failure {
-            key("{\"error\":", ",\"error\":")
+            writer.writeRaw(key("{\"error\":", ",\"error\":"))
             writer.writeRaw("{\"kind\":")
             writer.write(string: failure.kind)
             writer.writeRaw(",\"message\":")
@@ -187,11 +190,12 @@ public struct Outcome: Sendable, Equatable {
             if let limit = failure.limit { writer.writeRaw(",\"limit\":"); writer.write(string: limit) }
             writer.writeRaw("}")
         }
-        if let event { key("{\"event\":", ",\"event\":"); writer.write(event) }
-        if let raw { key("{\"raw\":", ",\"raw\":"); writer.write(string: raw) }
-        if !warnings.isEmpty { key("{\"warnings\":", ",\"warnings\":"); Self.write(strings: warnings, to: &writer) }
-        if !logs.isEmpty { key("{\"logs\":", ",\"logs\":"); Self.write(strings: logs, to: &writer) }
-        writer.writeRaw(first ? "{}" : "}")
+        if let event { writer.writeRaw(key("{\"event\":", ",\"event\":")); writer.write(event) }
+        if let raw { writer.writeRaw(key("{\"raw\":", ",\"raw\":")); writer.write(string: raw) }
+        if !warnings.isEmpty { writer.writeRaw(key("{\"warnings\":", ",\"warnings\":")); Self.write(strings: warnings, to: &writer) }
+        if !logs.isEmpty { writer.writeRaw(key("{\"logs\":", ",\"logs\":")); Self.write(strings: logs, to: &writer) }
+        if first { writer.writeRaw("{") }
+        writer.writeRaw(end)
     }
 
     /// A JSON array of strings, written without making it a `JSONValue` first.

@@ -186,6 +186,27 @@ public struct PinterestMapper: Sendable {
 
     /// `allowedPropertyKeys`, for lookups by bytes without hashing.
     static let allowedPropertyNames = NameList(allowedPropertyKeys)
+
+    /// Whether `allowedPropertyNames` holds `key`: by length first, then the bytes of the few
+    /// names of that length (searching the list compared up to seventeen lengths per key).
+    @inline(__always)
+    static func isAllowedPropertyKey(_ key: UnsafeRawBufferPointer) -> Bool {
+        switch key.count {
+        case 5: return sameBytes(key, "value")
+        case 6: return sameBytes(key, "coupon")
+        case 8: return sameBytes(key, "currency") || sameBytes(key, "order_id") || sameBytes(key, "property")
+        case 9: return sameBytes(key, "lead_type")
+        case 10: return sameBytes(key, "product_id") || sameBytes(key, "promo_code")
+        case 11: return sameBytes(key, "video_title")
+        case 12: return sameBytes(key, "product_name")
+        case 13: return sameBytes(key, "product_price") || sameBytes(key, "product_brand")
+        case 14: return sameBytes(key, "order_quantity")
+        case 15: return sameBytes(key, "product_variant")
+        case 16: return sameBytes(key, "product_category") || sameBytes(key, "product_quantity")
+        case 18: return sameBytes(key, "product_variant_id")
+        default: return false
+        }
+    }
     /// `product_id`, `sku`, then the sources of `lineItemFields`.
     static let lineItemSourceNames = NameList(["product_id", "sku"] + lineItemFields.map(\.source))
 
@@ -233,10 +254,11 @@ public struct PinterestMapper: Sendable {
                 var next: TapeView.Node?
                 var ambiguous = false
                 var segment = segment
-                segment.withUTF8 { wanted in
+                segment.withUTF8 { utf8 in
+                    let wanted = UnsafeRawBufferPointer(utf8)
                     view.forEachMember(of: node) { key, value in
-                        if key.isEmpty || key.contains(UInt8(ascii: ".")) { ambiguous = true }
-                        if key.count == wanted.count && key.elementsEqual(wanted) { next = value }
+                        if key.isEmpty || containsDot(key) { ambiguous = true }
+                        if sameBytes(key, wanted) { next = value }
                     }
                 }
                 if ambiguous { return .ambiguous }
@@ -346,6 +368,13 @@ struct MessageMapping {
     var warnings: [String] = []
     let scratch: MappingScratch?
     var builderStorage: TapeBuilderStorage? { scratch?.builder }
+    /// The properties' `optOutType` member, once `trackData`'s walk over them found it or not:
+    /// limited data processing then needs no walk of its own.
+    var propertiesOptOut: PropertiesOptOut = .notLookedFor
+    enum PropertiesOptOut {
+        case notLookedFor
+        case found(TapeView.Node?)
+    }
 
     init(mapper: PinterestMapper, view: TapeView, message: RudderMessage, scratch: MappingScratch? = nil) {
         self.mapper = mapper
@@ -381,6 +410,14 @@ struct MessageMapping {
         }
     }
 
+    /// An empty call data object, in the scratch's storage when there is a scratch.
+    func makeDataMembers() -> DataMembers {
+        guard let scratch else { return DataMembers(view: view) }
+        var storage: [DataMembers.Member] = []
+        swap(&storage, &scratch.members)
+        return DataMembers(view: view, storage: storage)
+    }
+
     private func failed(_ reason: String) -> EncodedMappingResult {
         .noCalls(.failed(message: reason, event: message.json, warnings: warnings))
     }
@@ -408,7 +445,8 @@ struct MessageMapping {
         } else {
             names = mapper.eventNames(String(decoding: eventName, as: UTF8.self), warnings: &warnings)
         }
-        var data = DataMembers(view: view)
+        var data = makeDataMembers()
+        defer { scratch?.members = data.takeStorage() }
         if let failure = trackData(properties, into: &data) { return failed(failure) }
         applyCustomProperties(to: &data, from: properties)
         applyEventId(to: &data)
@@ -453,6 +491,7 @@ struct MessageMapping {
         var revenue: TapeView.Node?
         var query: TapeView.Node?
         var products: TapeView.Node?
+        var optOut: TapeView.Node?
         if let properties {
             // One pass: the keys DATA reads, and the allow-listed ones in their order.
             // `{value: revenue, ...properties}`: a raw `value` (even null) replaces revenue in
@@ -462,7 +501,7 @@ struct MessageMapping {
                 data.append(.fixed("value"), .node(found))
             }
             view.forEachMember(of: properties) { key, value in
-                if PinterestMapper.allowedPropertyNames.position(of: key) != nil {
+                if PinterestMapper.isAllowedPropertyKey(key) {
                     // A key's bytes end where its value starts.
                     let name = DataMembers.Key.source(start: value - key.count, count: key.count)
                     if revenue != nil {
@@ -474,9 +513,12 @@ struct MessageMapping {
                     query = value
                 } else if sameBytes(key, "products") {
                     products = value
+                } else if sameBytes(key, "optOutType") {
+                    optOut = value
                 }
             }
         }
+        propertiesOptOut = .found(optOut)
         if let query, !view.isNull(query) { data.append(.fixed("search_query"), .node(query)) }
 
         let items: DataMembers.Source
@@ -604,7 +646,7 @@ struct MessageMapping {
     mutating func limitedDataProcessing(properties: TapeView.Node?) -> LimitedDataProcessing {
         let traits = view.member("traits", of: top.context).flatMap { view.isObject($0) ? $0 : nil }
         // Evaluated lazily, in RudderStack's order: the first truthy candidate wins.
-        guard let optOut = view.truthyMember("optOutType", of: traits) ?? view.truthyMember("optOutType", of: properties) else {
+        guard let optOut = view.truthyMember("optOutType", of: traits) ?? truthyOptOut(of: properties) else {
             return .notOptedOut
         }
         let address = view.member("address", of: traits)
@@ -613,6 +655,15 @@ struct MessageMapping {
         let country = view.truthyMember("country", of: traits) ?? view.truthyMember("Country", of: traits)
             ?? view.truthyMember("country", of: address) ?? view.truthyMember("Country", of: address)
         return .optedOut(optOut, state: hashed(state, field: "state"), country: hashed(country, field: "country"))
+    }
+
+    /// `view.truthyMember("optOutType", of: properties)`, from what `trackData` found when it
+    /// walked them.
+    private func truthyOptOut(of properties: TapeView.Node?) -> TapeView.Node? {
+        switch propertiesOptOut {
+        case .found(let node): return node.flatMap { view.isTruthy($0) ? $0 : nil }
+        case .notLookedFor: return view.truthyMember("optOutType", of: properties)
+        }
     }
 
     /// Lowercase hex SHA-256 of the raw string (not trimmed or lowercased), `""` when absent.
@@ -629,7 +680,8 @@ struct MessageMapping {
     // MARK: page
 
     mutating func mapPage() -> EncodedMappingResult {
-        var data = DataMembers(view: view)
+        var data = makeDataMembers()
+        defer { scratch?.members = data.takeStorage() }
         if let name = top.name, view.isTruthy(name) {
             data.append(.fixed("name"), .node(name))
         } else {
@@ -666,7 +718,8 @@ struct MessageMapping {
         if view.string(email) == nil {
             warnings.append("context.traits.email is \(view.value(email).typeDescription), not a string: sent as it is")
         }
-        var data = DataMembers(view: view)
+        var data = makeDataMembers()
+        defer { scratch?.members = data.takeStorage() }
         data.append(.fixed("em"), .node(email))
         data.append(.fixed("opt_out_type"), .string(""))
         data.append(.fixed("st"), .string(""))
@@ -731,13 +784,28 @@ struct DataMembers {
         case lineItem(TapeView.Node?)
     }
 
+    typealias Member = (key: Key, source: Source)
+
     let view: TapeView
     /// One array, not two: each is an allocation per message.
-    private var members: [(key: Key, source: Source)] = []
+    private var members: [Member] = []
 
-    init(view: TapeView) {
+    /// `storage`, empty, is an array to fill again (a scratch's, which keeps its capacity
+    /// from one message to the next: making it and freeing it cost ~500 instructions).
+    init(view: TapeView, storage: [Member] = []) {
         self.view = view
-        members.reserveCapacity(16)
+        members = storage
+        if members.capacity < 16 { members.reserveCapacity(16) }
+    }
+
+    /// The members' storage, emptied, to be given to the next message's `init`.
+    mutating func takeStorage() -> [Member] {
+        var taken: [Member] = []
+        swap(&taken, &members)
+        // One at a time: `removeAll(keepingCapacity:)` takes a general path that cost several
+        // times as much.
+        while !taken.isEmpty { taken.removeLast() }
+        return taken
     }
 
     /// Calls `body` with the key's UTF-8 bytes.
@@ -802,6 +870,11 @@ struct DataMembers {
     func write(to builder: inout TapeBuilder) {
         builder.beginObject()
         for member in members {
+            if case .node(let node) = member.source {
+                // Most members: a key and a value of the message, in one call.
+                withBytes(of: member.key) { builder.member(key: $0, copying: node, of: view.raw) }
+                continue
+            }
             switch member.key {
             case .text(let text): builder.key(text)
             case let key: withBytes(of: key) { builder.key(bytes: $0) }
@@ -835,7 +908,7 @@ struct DataMembers {
             withUnsafeMutableBytes(of: &found) { slots in
                 let slots = slots.bindMemory(to: Int.self)
                 view.forEachMember(of: product) { key, value in
-                    if let position = PinterestMapper.lineItemSourceNames.position(of: key), view.isTruthy(value) {
+                    if let position = Self.lineItemSlot(of: key), view.isTruthy(value) {
                         slots[position] = value
                     }
                 }
@@ -853,10 +926,25 @@ struct DataMembers {
         builder.end()
     }
 
+    /// `PinterestMapper.lineItemSourceNames.position(of: key)`, by length first, then the bytes
+    /// of the one or two names of that length (the list's search compared each name's length and
+    /// then its bytes one at a time: half of a line item's time).
+    @inline(__always)
+    static func lineItemSlot(of key: UnsafeRawBufferPointer) -> Int? {
+        switch key.count {
+        case 3: return sameBytes(key, "sku") ? 1 : nil
+        case 4: return sameBytes(key, "name") ? 2 : nil
+        case 5: return sameBytes(key, "price") ? 3 : sameBytes(key, "brand") ? 6 : nil
+        case 7: return sameBytes(key, "variant") ? 7 : nil
+        case 8: return sameBytes(key, "quantity") ? 4 : sameBytes(key, "category") ? 5 : nil
+        case 10: return sameBytes(key, "product_id") ? 0 : nil
+        default: return nil
+        }
+    }
+
     @inline(__always)
     private func write(_ key: StaticString, _ value: TapeView.Node, to builder: inout TapeBuilder) {
-        builder.key(bytes: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        builder.copy(value, of: view.raw)
+        builder.member(key: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), copying: value, of: view.raw)
     }
 }
 

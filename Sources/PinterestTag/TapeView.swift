@@ -131,20 +131,29 @@ struct TapeView {
     }
 }
 
-/// Whether two byte runs are equal: lengths first, then eight bytes at a time.
+/// Whether two byte runs are equal: lengths first, then eight bytes at a time, the last word
+/// overlapping the one before it; runs of 4 to 7 bytes as two overlapping halves. (Going
+/// byte by byte after the last whole word cost most of a comparison of the short keys the
+/// mapping looks for.)
 @inline(__always)
 func sameBytes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
     let count = lhs.count
     guard count == rhs.count else { return false }
     guard count > 0, let left = lhs.baseAddress, let right = rhs.baseAddress else { return true }
-    var offset = 0
-    while offset + 8 <= count {
-        if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
-        offset += 8
+    if count >= 8 {
+        var offset = 0
+        while offset + 8 < count {
+            if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+            offset += 8
+        }
+        return left.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) == right.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
     }
-    while offset < count {
-        if left.load(fromByteOffset: offset, as: UInt8.self) != right.load(fromByteOffset: offset, as: UInt8.self) { return false }
-        offset += 1
+    if count >= 4 {
+        return left.loadUnaligned(as: UInt32.self) == right.loadUnaligned(as: UInt32.self)
+            && left.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self) == right.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)
+    }
+    for offset in 0..<count where left.load(fromByteOffset: offset, as: UInt8.self) != right.load(fromByteOffset: offset, as: UInt8.self) {
+        return false
     }
     return true
 }
@@ -153,4 +162,24 @@ func sameBytes(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> 
 @inline(__always)
 func sameBytes(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
     sameBytes(bytes, UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+}
+
+/// Whether any byte is a `.`: eight at a time, then the rest one by one (the generic
+/// `contains` went byte by byte through the collection's iterator).
+@inline(__always)
+func containsDot(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    guard let base = bytes.baseAddress else { return false }
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    var offset = 0
+    while offset + 8 <= bytes.count {
+        // A zero byte where the word had a dot; the test has no false positives for "any".
+        let word = base.loadUnaligned(fromByteOffset: offset, as: UInt64.self) ^ (ones &* 0x2E)
+        if (word &- ones) & ~word & (ones &* 0x80) != 0 { return true }
+        offset += 8
+    }
+    while offset < bytes.count {
+        if base.load(fromByteOffset: offset, as: UInt8.self) == UInt8(ascii: ".") { return true }
+        offset += 1
+    }
+    return false
 }

@@ -57,6 +57,76 @@ final class JSONWriterTests: XCTestCase {
         }
     }
 
+    /// Doubles are written without `description` when their digits are found quickly (see
+    /// `writeShortDouble`); every path must still spell them exactly as `description` does.
+    func testDoublesAreSpelledAsDescriptionOnEveryPath() throws {
+        var generator = SplitMix64(seed: 11)
+        var samples: [Double] = [
+            0, -0.0, 1, -1, 25, 0.1, 0.2, 0.1 + 0.2, 0.3, 1e21, 5e-324, 1e-7, 1e15, 1e16, 4.35, 117.02,
+            999_999_999_999_999.9, 123_456_789_012_345.6, 0.001, 0.0001, 0.00012, 9.999e-5, 0.0025,
+            0x1p50, 0x1p50.nextDown, 0x1p50.nextUp, 0x1p49 + 0.5, 0x1p49 + 0.25, 0.001.nextDown, 0.001.nextUp,
+            1 / 3, 2.0 / 3, Double.pi, 1e-3 * 7, 1_000_000.5, 10.05, 1.005, 2.675, 0.15, 0.35,
+            Double(Int64.max), 9_007_199_254_740_993, 123_456_789_012, 1_125_899_906_842_623,
+            Double.leastNormalMagnitude, Double.greatestFiniteMagnitude, 1.7976931348623157e308,
+        ]
+        for _ in 0..<3000 {
+            // Prices and amounts: cents, tenths, a few more decimals, and integers.
+            let cents = Double(Int64(generator.next() % 100_000_000)) / 100
+            let scale = [1.0, 10, 100, 1000, 10_000, 1e6, 1e9, 1e12][Int(generator.next() % 8)]
+            let decimal = Double(Int64(generator.next() % 10_000_000_000)) / scale
+            let integer = Double(Int64(generator.next() % (1 << 52)))
+            // Any bits within the range the quick path takes, and anything at all.
+            let exponent = Int(generator.next() % 62) - 11
+            let ranged = Double(sign: .plus, exponent: exponent, significand: 1 + Double(generator.next() % (1 << 52)) / 0x1p52)
+            let any = Double(bitPattern: generator.next())
+            for value in [cents, decimal, integer, ranged, any] where value.isFinite {
+                samples.append(value)
+                samples.append(-value)
+            }
+        }
+        for value in samples {
+            let expected = value.description
+            XCTAssertEqual(JSONWriter.string(.double(value)), expected)
+            var writer = JSONWriter()
+            writer.writeDouble(value)
+            XCTAssertEqual(writer.withBytes { String(decoding: $0, as: UTF8.self) }, expected)
+            let tape = JSONTape(.array([.double(value), .string("x")]))
+            var tapeWriter = JSONWriter()
+            tapeWriter.write(tape, at: tape.root)
+            XCTAssertEqual(tapeWriter.withBytes { String(decoding: $0, as: UTF8.self) }, "[\(expected),\"x\"]")
+        }
+    }
+
+    /// Tape strings of every length up to 40, plain or with an escape at any position, alone
+    /// (ending the tape, nothing readable after them) or followed by more: written as the
+    /// value path writes them.
+    func testTapeStringsOfEveryLengthWhereverTheyEnd() {
+        for length in 0...40 {
+            let plain = String(repeating: "a", count: length)
+            var texts = [plain]
+            for position in 0..<length {
+                for escaped in ["\"", "\\", "\n", "\u{1}"] {
+                    var characters = Array(plain)
+                    characters[position] = Character(escaped)
+                    texts.append(String(characters))
+                }
+            }
+            for text in texts {
+                let expected = JSONWriter.string(.string(text))
+                for value: JSONValue in [.string(text), [.string(text)], [.string(text), .integer(1)], ["k": .string(text)]] {
+                    let tape = JSONTape(value)
+                    var writer = JSONWriter()
+                    writer.write(tape, at: tape.root)
+                    XCTAssertEqual(writer.withBytes { String(decoding: $0, as: UTF8.self) }, JSONWriter.string(value))
+                }
+                let alone = JSONTape(.string(text))
+                var writer = JSONWriter()
+                writer.write(alone, at: alone.root)
+                XCTAssertEqual(writer.withBytes { String(decoding: $0, as: UTF8.self) }, expected)
+            }
+        }
+    }
+
     func testNonFiniteDoublesBecomeNull() {
         XCTAssertEqual(JSONWriter.string(.double(.nan)), "null")
         XCTAssertEqual(JSONWriter.string(.double(.infinity)), "null")

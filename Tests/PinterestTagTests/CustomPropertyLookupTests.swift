@@ -44,6 +44,23 @@ struct CustomPropertyLookupTests {
         }
     }
 
+    @Test("5 a dot is found in a key of any length, at any position, and only then")
+    func dotsInKeys() {
+        for length in 0...20 {
+            let plain = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+            // Bytes next to a dot's value (`-` and `/`) and above 0x80 must not pass for one.
+            let lookalikes = plain.enumerated().map { $0.offset % 3 == 0 ? UInt8(ascii: "-") : $0.offset % 3 == 1 ? 0xAE : UInt8(ascii: "/") }
+            for bytes in [plain, lookalikes] {
+                bytes.withUnsafeBytes { #expect(!containsDot($0), "\(length)") }
+                for position in 0..<length {
+                    var dotted = bytes
+                    dotted[position] = UInt8(ascii: ".")
+                    dotted.withUnsafeBytes { #expect(containsDot($0), "\(length) \(position)") }
+                }
+            }
+        }
+    }
+
     @Test("5 the direct walk finds exactly what flattening finds, or defers to it")
     func walkMatchesFlatten() {
         var trees = Trees(state: 42)

@@ -20,6 +20,47 @@ struct EventNameLookupTests {
         #expect(NameIndex([String]()).isEmpty)
     }
 
+    @Test("line item keys are found by length and bytes exactly where the name list has them")
+    func lineItemSlots() {
+        var keys = ["product_id", "sku", "name", "price", "quantity", "category", "brand", "variant"]
+        keys += ["", "SKU", "skus", "nam", "Name", "prices", "brand ", "variants", "quantities", "categorY",
+                 "product_ix", "product_id2", "product_name", "value", "id", "br\u{0}nd", "variant\n"]
+        for key in keys {
+            let bytes = Array(key.utf8)
+            bytes.withUnsafeBytes { raw in
+                #expect(DataMembers.lineItemSlot(of: raw) == PinterestMapper.lineItemSourceNames.position(of: raw), "\(key)")
+            }
+        }
+    }
+
+    @Test("allowed property keys are found by length and bytes exactly where the name list has them")
+    func allowedPropertyKeys() {
+        var keys = Array(PinterestMapper.allowedPropertyKeys)
+        keys += keys.map { $0.uppercased() } + keys.map { String($0.dropLast()) } + keys.map { $0 + "s" }
+        keys += ["", "revenue", "query", "products", "sku", "price", "product_idd", "order_ix", "properti"]
+        for key in keys {
+            Array(key.utf8).withUnsafeBytes { raw in
+                #expect(PinterestMapper.isAllowedPropertyKey(raw) == (PinterestMapper.allowedPropertyNames.position(of: raw) != nil), "\(key)")
+            }
+        }
+    }
+
+    @Test("sameBytes: equal runs of any length, and a difference at any position, found")
+    func sameBytesAtEveryLength() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            bytes.withUnsafeBytes { a in
+                Array(bytes).withUnsafeBytes { b in #expect(sameBytes(a, b), "\(length)") }
+                (bytes + [0]).withUnsafeBytes { longer in #expect(!sameBytes(a, longer), "\(length)") }
+            }
+            for position in 0..<length {
+                var other = bytes
+                other[position] ^= 0x80
+                bytes.withUnsafeBytes { a in other.withUnsafeBytes { b in #expect(!sameBytes(a, b), "\(length) \(position)") } }
+            }
+        }
+    }
+
     @Test("NameIndex over many names agrees with a linear search, with and without ASCII case")
     func manyNames() {
         var generator = SplitMix(seed: 7)
@@ -75,7 +116,9 @@ struct EventNameLookupTests {
         for round in 0..<3 {
             for name in names + names.reversed() {
                 let resolver = round == 1 ? other : primary
-                var expectedWarnings: [String] = ["earlier"], warnings: [String] = ["earlier"]
+                // With warnings before and without (then the cached array is taken as it is).
+                let before: [String] = round == 2 ? [] : ["earlier"]
+                var expectedWarnings = before, warnings = before
                 let expected = resolver.resolveEventNames(name, warnings: &expectedWarnings)
                 var bytes = Array(name.utf8)
                 let names = bytes.withUnsafeMutableBytes { cache.names(for: UnsafeRawBufferPointer($0), mapper: resolver, warnings: &warnings) }
