@@ -32,8 +32,8 @@ package struct TapeBuffer {
         capacity = newCapacity
     }
 
-    // `roomMade`: the caller reserved room for everything it writes (the fast scanner does,
-    // once per line), so the check per write is left out. Offsets stay within the storage:
+    // `roomMade`: the caller reserved room for everything it writes (the tape builder does for
+    // a member it writes in one piece), so the check per write is left out. Offsets stay within the storage:
     // their sums cannot overflow, and wrapping arithmetic spares the overflow checks.
 
     @inline(__always)
@@ -48,24 +48,6 @@ package struct TapeBuffer {
         reserve(4)
         storage.storeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian, toByteOffset: count, as: UInt32.self)
         count += 4
-    }
-
-    /// A string or key (`tag` nil) of at most 15 bytes, from words the caller loaded from the
-    /// text: `head`, its first 8 bytes, and `tail`, its last 8 (when shorter than 8 bytes,
-    /// `head` holds it and what follows it in the text: written past its end, where what comes
-    /// next overwrites it). The caller made room for the tag, 4 + max(length, 8) bytes.
-    @inline(__always)
-    package mutating func appendShortText(tag: UInt8?, count length: Int, head: UInt64, tail: UInt64) {
-        var at = count
-        if let tag {
-            storage.storeBytes(of: tag, toByteOffset: at, as: UInt8.self)
-            at &+= 1
-        }
-        assert(length < 16 && at &+ 4 &+ max(length, 8) <= capacity, "room was not made")
-        storage.storeBytes(of: UInt32(truncatingIfNeeded: length).littleEndian, toByteOffset: at, as: UInt32.self)
-        storage.storeBytes(of: head, toByteOffset: at &+ 4, as: UInt64.self)
-        storage.storeBytes(of: tail, toByteOffset: at &+ 4 &+ max(length &- 8, 0), as: UInt64.self)
-        count = at &+ 4 &+ length
     }
 
     @inline(__always)
