@@ -142,17 +142,25 @@ public struct JSONWriter: Sendable {
         tape.bytes.withUnsafeBytes { raw in write(tape: raw, at: node.offset, prefix: prefix) }
     }
 
-    /// `prefix` (raw text), then `number`, in one write.
-    package mutating func write(_ prefix: StaticString, integer number: Int64) {
-        let room = prefix.utf8CodeUnitCount + 20
+    /// Makes `room` bytes of room after the text and lets `body` write into it through a raw
+    /// pointer; the text then ends where `body` left the output.
+    @inline(__always)
+    private mutating func writeInRoom(_ room: Int, _ body: (inout Output) -> Void) {
         makeRoom(room)
         let start = count
         count = storage.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return start }
             var output = Output(pointer: base + start, end: base + start + room)
+            body(&output)
+            return output.pointer - base
+        }
+    }
+
+    /// `prefix` (raw text), then `number`, in one write.
+    package mutating func write(_ prefix: StaticString, integer number: Int64) {
+        writeInRoom(prefix.utf8CodeUnitCount + 20) { output in
             output.put(prefix)
             output.writeInteger(number)
-            return output.pointer - base
         }
     }
 
@@ -160,17 +168,11 @@ public struct JSONWriter: Sendable {
     /// than six bytes per byte of its tape (a `false` or a comma-separated `null` is the worst
     /// case), so that is the room.
     package mutating func write(tape raw: UnsafeRawBufferPointer, at offset: Int, prefix: StaticString = "") {
-        let room = prefix.utf8CodeUnitCount + 6 * TapeReader(raw, at: offset).size(at: offset) + 8
-        makeRoom(room)
-        let start = count
-        count = storage.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return start }
-            var output = Output(pointer: base + start, end: base + start + room)
+        writeInRoom(prefix.utf8CodeUnitCount + 6 * TapeReader(raw, at: offset).size(at: offset) + 8) { output in
             output.put(prefix)
             var position = offset
             output.write(tape: raw, at: &position)
             precondition(!output.outOfRoom, "a tape wrote more than its room")
-            return output.pointer - base
         }
     }
 
@@ -225,14 +227,7 @@ public struct JSONWriter: Sendable {
             writeRaw("null")
             return
         }
-        makeRoom(32)
-        let start = count
-        count = storage.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return start }
-            var output = Output(pointer: base + start, end: base + start + 32)
-            output.writeDouble(number)
-            return output.pointer - base
-        }
+        writeInRoom(32) { $0.writeDouble(number) }
     }
 
     /// Writes `number` (finite) at `target` exactly as `number.description` spells it, when its
@@ -313,15 +308,7 @@ public struct JSONWriter: Sendable {
 
     /// Writes `string` quoted and escaped, through the same raw-pointer output as values.
     public mutating func write(string: String) {
-        let room = 2 + 6 * string.utf8.count
-        makeRoom(room)
-        let start = count
-        count = storage.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return start }
-            var output = Output(pointer: base + start, end: base + start + room)
-            output.write(string: string)
-            return output.pointer - base
-        }
+        writeInRoom(2 + 6 * string.utf8.count) { $0.write(string: string) }
     }
 
     /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).
