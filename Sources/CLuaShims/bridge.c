@@ -1454,6 +1454,19 @@ static int write_changed_piece(tape_writer *w, int value, const origin_member *m
     return 0;
 }
 
+// A key a waiting object was given, with its value on top of the stack: written by name, as a
+// new member (one more in *count).
+static void write_added_member(tape_writer *w, const char *key, size_t n, uint32_t *count) {
+    if (*count == UINT32_MAX) fail(w, "a table is too large");
+    (*count)++;
+    w->path[w->depth].key = key;
+    w->path[w->depth].key_length = n;
+    w->depth++;
+    put_string(w, key, n, 0);
+    write_value(w, lua_gettop(w->L));
+    w->depth--;
+}
+
 // A waiting object of this call's with members it set (see partial_index, partial_newindex),
 // as 'P': the others are unchanged by construction and go in runs, the set ones as they are now
 // (a removed one is left out), then the keys added while it waited; when nothing changed, the
@@ -1543,15 +1556,8 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
                 lua_pop(L, 1);
                 continue;
             }
-            if (count == UINT32_MAX) fail(w, "a table is too large");
-            count++;
+            write_added_member(w, key, entry->length, &count);
             pieces++;
-            w->path[w->depth].key = key;
-            w->path[w->depth].key_length = entry->length;
-            w->depth++;
-            put_string(w, key, entry->length, 0);
-            write_value(w, lua_gettop(L));
-            w->depth--;
             lua_pop(L, 1);
         }
     } else if (origin->added) {
@@ -1569,15 +1575,8 @@ static void write_partial_object(tape_writer *w, int index, const void *self, do
                 lua_pop(L, 1);
                 continue;
             }
-            if (count == UINT32_MAX) fail(w, "a table is too large");
-            count++;
+            write_added_member(w, key, n, &count);
             pieces++;
-            w->path[w->depth].key = key;
-            w->path[w->depth].key_length = n;
-            w->depth++;
-            put_string(w, key, n, 0);
-            write_value(w, lua_gettop(L));
-            w->depth--;
             lua_pop(L, 1);
         }
     }
