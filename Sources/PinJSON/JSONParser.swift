@@ -115,19 +115,25 @@ func skippingPlainWords(_ base: UnsafeRawPointer, from position: Int, end: Int) 
     return position
 }
 
+/// Per byte of `word`, the high bit set where a JSON string must escape it (a control
+/// character, `"` or `\`), and maybe in bytes after the first such one (borrows run upwards;
+/// the first flag is exact). Other bits are noise: mask with the high bits before testing. The
+/// flags of several words can be or'ed first.
+@inline(__always)
+func escapeFlags(_ word: UInt64) -> UInt64 {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let control = (word &- ones &* 0x20) & ~word
+    let quotes = word ^ (ones &* 0x22)
+    let backslashes = word ^ (ones &* 0x5C)
+    return control | ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
+}
+
 /// The high bit of each byte of `word` that needs attention in a JSON string (a control
 /// character, `"`, `\` or a non-ASCII byte); bytes after the first flagged one may be flagged
 /// wrongly (borrows run upwards), the first flag is exact.
 @inline(__always)
 func attentionFlags(_ word: UInt64) -> UInt64 {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highs: UInt64 = 0x8080_8080_8080_8080
-    let control = (word &- ones &* 0x20) & ~word
-    let quotes = word ^ (ones &* 0x22)
-    let backslashes = word ^ (ones &* 0x5C)
-    let quote = (quotes &- ones) & ~quotes
-    let backslash = (backslashes &- ones) & ~backslashes
-    return (control | quote | backslash | word) & highs
+    (escapeFlags(word) | word) & 0x8080_8080_8080_8080
 }
 
 /// The length of the well-formed UTF-8 sequence starting at `position` (no overlongs, no

@@ -314,26 +314,7 @@ public struct JSONWriter: Sendable {
     /// Whether any of the 8 bytes is below 0x20, `"` or `\\` (no false negatives or positives).
     @inline(__always)
     static func wordNeedsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (word &- ones &* 0x20) & ~word & highs
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
-        let quote = (quotes &- ones) & ~quotes & highs
-        let backslash = (backslashes &- ones) & ~backslashes & highs
-        return (control | quote | backslash) != 0
-    }
-
-    /// `wordNeedsEscape` before its last step: the high bit of a byte is set where one needs
-    /// escaping (and maybe in bytes above such a byte), so flags of words can be or'ed before
-    /// testing them together.
-    @inline(__always)
-    static func escapeFlags(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let control = (word &- ones &* 0x20) & ~word
-        let quotes = word ^ (ones &* 0x22)
-        let backslashes = word ^ (ones &* 0x5C)
-        return control | ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes)
+        escapeFlags(word) & 0x8080_8080_8080_8080 != 0
     }
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 {
@@ -490,8 +471,8 @@ private struct Output {
             let firstKeep: UInt64 = length >= 8 ? ~0 : (1 &<< (8 &* UInt64(length))) &- 1
             let second = base.loadUnaligned(fromByteOffset: start &+ 8, as: UInt64.self)
             let secondKeep: UInt64 = length <= 8 ? 0 : length == 16 ? ~0 : (1 &<< (8 &* UInt64(length &- 8))) &- 1
-            let flagged = JSONWriter.escapeFlags((first.littleEndian & firstKeep) | (plain & ~firstKeep))
-                | JSONWriter.escapeFlags((second.littleEndian & secondKeep) | (plain & ~secondKeep))
+            let flagged = escapeFlags((first.littleEndian & firstKeep) | (plain & ~firstKeep))
+                | escapeFlags((second.littleEndian & secondKeep) | (plain & ~secondKeep))
             if flagged & 0x8080_8080_8080_8080 == 0 {
                 assert(end - pointer >= 18, "room for two words and the quotes")
                 let target = UnsafeMutableRawPointer(pointer)

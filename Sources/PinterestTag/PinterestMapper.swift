@@ -184,11 +184,9 @@ public struct PinterestMapper: Sendable {
         ("category", "product_category"), ("brand", "product_brand"), ("variant", "product_variant"),
     ]
 
-    /// `allowedPropertyKeys`, for lookups by bytes without hashing.
-    static let allowedPropertyNames = NameList(allowedPropertyKeys)
-
-    /// Whether `allowedPropertyNames` holds `key`: by length first, then the bytes of the few
-    /// names of that length (searching the list compared up to seventeen lengths per key).
+    /// Whether `allowedPropertyKeys` holds `key`, by its bytes: by length first, then the bytes
+    /// of the few names of that length (searching a list compared up to seventeen lengths per
+    /// key; `EventNameLookupTests` checks the two agree).
     @inline(__always)
     static func isAllowedPropertyKey(_ key: UnsafeRawBufferPointer) -> Bool {
         switch key.count {
@@ -207,8 +205,6 @@ public struct PinterestMapper: Sendable {
         default: return false
         }
     }
-    /// `product_id`, `sku`, then the sources of `lineItemFields`.
-    static let lineItemSourceNames = NameList(["product_id", "sku"] + lineItemFields.map(\.source))
 
     // MARK: custom properties
 
@@ -926,9 +922,9 @@ struct DataMembers {
         builder.end()
     }
 
-    /// `PinterestMapper.lineItemSourceNames.position(of: key)`, by length first, then the bytes
-    /// of the one or two names of that length (the list's search compared each name's length and
-    /// then its bytes one at a time: half of a line item's time).
+    /// The slot of `key` among `product_id`, `sku`, then the sources of `lineItemFields`: by
+    /// length first, then the bytes of the one or two names of that length (searching the list
+    /// compared each name's length, then its bytes, one at a time: half of a line item's time).
     @inline(__always)
     static func lineItemSlot(of key: UnsafeRawBufferPointer) -> Int? {
         switch key.count {
@@ -945,29 +941,6 @@ struct DataMembers {
     @inline(__always)
     private func write(_ key: StaticString, _ value: TapeView.Node, to builder: inout TapeBuilder) {
         builder.member(key: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), copying: value, of: view.raw)
-    }
-}
-
-/// A short fixed list of names, searched by UTF-8 bytes (lengths first): for the handful of
-/// keys the mapping looks for in every event, cheaper than hashing each key.
-struct NameList: Sendable {
-    private let utf8: [[UInt8]]
-
-    init<S: Sequence>(_ names: S) where S.Element == String {
-        self.utf8 = names.map { Array($0.utf8) }
-    }
-
-    /// The position of `key` in the list, or nil.
-    func position(of key: UnsafeRawBufferPointer) -> Int? {
-        for index in utf8.indices where utf8[index].count == key.count {
-            if utf8[index].withUnsafeBytes({ sameBytes($0, key) }) { return index }
-        }
-        return nil
-    }
-
-    func position(of key: String) -> Int? {
-        var key = key
-        return key.withUTF8 { position(of: UnsafeRawBufferPointer($0)) }
     }
 }
 
