@@ -32,13 +32,12 @@ package struct TapeBuffer {
         capacity = newCapacity
     }
 
-    // `roomMade`: the caller reserved room for everything it writes (the tape builder does for
-    // a member it writes in one piece), so the check per write is left out. Offsets stay within the storage:
-    // their sums cannot overflow, and wrapping arithmetic spares the overflow checks.
+    // Offsets stay within the storage: their sums cannot overflow, and wrapping arithmetic
+    // spares the overflow checks.
 
     @inline(__always)
-    package mutating func append(tag: UInt8, roomMade: Bool = false) {
-        if !roomMade { reserve(1) } else { assert(count + 1 <= capacity, "room was not made") }
+    package mutating func append(tag: UInt8) {
+        reserve(1)
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         count &+= 1
     }
@@ -51,8 +50,8 @@ package struct TapeBuffer {
     }
 
     @inline(__always)
-    package mutating func append(tag: UInt8, _ value: UInt64, roomMade: Bool = false) {
-        if !roomMade { reserve(9) } else { assert(count + 9 <= capacity, "room was not made") }
+    package mutating func append(tag: UInt8, _ value: UInt64) {
+        reserve(9)
         storage.storeBytes(of: tag, toByteOffset: count, as: UInt8.self)
         storage.storeBytes(of: value.littleEndian, toByteOffset: count &+ 1, as: UInt64.self)
         count &+= 9
@@ -68,6 +67,8 @@ package struct TapeBuffer {
     }
 
     /// A string or key: its length, then its bytes (after `tag` when given: keys have none).
+    /// `roomMade`: the caller reserved room for it (the tape builder, for a member it writes in
+    /// one piece), so the check is left out.
     @inline(__always)
     package mutating func append(tag: UInt8?, text bytes: UnsafeRawBufferPointer, roomMade: Bool = false) {
         if !roomMade { reserve(5 + bytes.count) } else { assert(count + (5 + bytes.count) <= capacity, "room was not made") }
@@ -90,8 +91,8 @@ package struct TapeBuffer {
     /// size of its members in bytes and how many containers it holds), which let the C side
     /// skip it or number its children without reading it. Returns where it starts.
     @inline(__always)
-    package mutating func beginContainer(tag: UInt8, count members: Int, roomMade: Bool = false) -> Int {
-        if !roomMade { reserve(13) } else { assert(count + 13 <= capacity, "room was not made") }
+    package mutating func beginContainer(tag: UInt8, count members: Int) -> Int {
+        reserve(13)
         let offset = count
         storage.storeBytes(of: tag, toByteOffset: offset, as: UInt8.self)
         storage.storeBytes(of: UInt32(truncatingIfNeeded: members).littleEndian, toByteOffset: offset &+ 1, as: UInt32.self)
